@@ -1,0 +1,80 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { AccountSettings } from './control/account-settings.js';
+import { Clusters } from './control/clusters.js';
+import { TaskDefinitions } from './control/task-definitions.js';
+import { ensureRootKey, KeyRing, type AccessKey } from './gateway/credentials.js';
+import { awsPipeline, indexServices } from './gateway/pipeline.js';
+import { DEFAULT_BODY_LIMIT, startGateway } from './gateway/server.js';
+import { createLogger, LOG } from './log.js';
+import { ecsService } from './services/ecs/index.js';
+import { stsService } from './services/sts/index.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+// Wires one berth control plane together: store → control core → services →
+// gateway. `berth up` and the end-to-end tests both start berth through here.
+
+export interface BerthConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  region: string;
+  accountId: string;
+  bodyLimitBytes?: number;
+  log?: Logger;
+}
+
+export interface RunningBerth {
+  endpoint: string;
+  rootKey: AccessKey;
+  store: Store;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export const ENDPOINT_FILE = 'endpoint.json';
+
+export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
+  const log = config.log ?? createLogger();
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const rootKey = ensureRootKey(config.dataDir, config.accountId);
+  const keys = new KeyRing();
+  keys.add(rootKey);
+
+  const store = await SqliteStore.open(join(config.dataDir, 'berth.sqlite'));
+  const accountSettings = new AccountSettings(store);
+  const clusters = new Clusters(store, accountSettings);
+  const taskDefinitions = new TaskDefinitions(store);
+  await clusters.ensureDefault({ accountId: config.accountId, region: config.region });
+
+  const services = indexServices([ecsService({ clusters, taskDefinitions, accountSettings }), stsService()]);
+  const server = await startGateway({
+    host: config.host,
+    port: config.port,
+    bodyLimitBytes: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+    pipeline: awsPipeline(services, keys.lookup),
+    log,
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  writeFileSync(join(config.dataDir, ENDPOINT_FILE), JSON.stringify({ endpoint, region: config.region }) + '\n');
+  log.debug({ [LOG.endpoint]: endpoint, [LOG.dataDir]: config.dataDir }, 'berth is serving');
+
+  return {
+    endpoint,
+    rootKey,
+    store,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await store.close();
+    },
+  };
+}

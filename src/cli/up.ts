@@ -1,0 +1,52 @@
+import { resolve } from 'node:path';
+import { startBerth } from '../berth.js';
+import { ModelsNotFoundError } from '../gateway/model/load.js';
+import { createLogger } from '../log.js';
+
+export interface UpOptions {
+  host: string;
+  port: string;
+  dataDir: string;
+  region: string;
+  accountId: string;
+}
+
+export async function up(opts: UpOptions): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number (0-65535), not '${opts.port}'.`);
+  if (!/^\d{12}$/.test(opts.accountId)) throw new Error(`--account-id must be 12 digits, not '${opts.accountId}'.`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(opts.region)) throw new Error(`--region must be an AWS region name such as us-east-1, not '${opts.region}'.`);
+  const dataDir = resolve(opts.dataDir);
+  const log = createLogger();
+  let berth;
+  try {
+    berth = await startBerth({ host: opts.host, port, dataDir, region: opts.region, accountId: opts.accountId, log });
+  } catch (e) {
+    if (e instanceof ModelsNotFoundError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new Error(`${opts.host}:${port} is already in use. Stop what listens there, or start berth with --port.`);
+    throw e;
+  }
+  process.stdout.write(
+    `berth is up\n` +
+      `  endpoint  ${berth.endpoint}\n` +
+      `  data dir  ${dataDir}\n` +
+      `  region    ${opts.region}   account ${opts.accountId}\n\n` +
+      `Point the AWS CLI and SDKs at it:  eval "$(berth env${dataDir === resolve(defaultDir()) ? '' : ` --data-dir ${dataDir}`})"\n`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping berth…\n`);
+    await berth.close();
+    process.stdout.write('berth stopped.\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function defaultDir(): string {
+  return process.env.BERTH_DATA_DIR ?? `${process.env.HOME ?? ''}/.berth`;
+}

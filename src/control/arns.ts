@@ -1,0 +1,28 @@
+// ARNs in AWS's exact formats. The partition is always `aws`.
+
+export interface Scope {
+  accountId: string;
+  region: string;
+}
+
+export const clusterArn = (s: Scope, name: string) => `arn:aws:ecs:${s.region}:${s.accountId}:cluster/${name}`;
+
+export const taskDefinitionArn = (s: Scope, family: string, revision: number) =>
+  `arn:aws:ecs:${s.region}:${s.accountId}:task-definition/${family}:${revision}`;
+
+export const rootPrincipalArn = (accountId: string) => `arn:aws:iam::${accountId}:root`;
+
+export interface ParsedArn {
+  service: string;
+  region: string;
+  accountId: string;
+  resourceType: string;
+  resource: string;
+}
+
+/** Splits `arn:aws:ecs:us-east-1:123:cluster/name` into its parts; undefined when it is not an ARN. */
+export function parseArn(arn: string): ParsedArn | undefined {
+  const m = /^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d*):([A-Za-z-]+)[/:](.+)$/.exec(arn);
+  if (!m) return undefined;
+  return { service: m[1]!, region: m[2]!, accountId: m[3]!, resourceType: m[4]!, resource: m[5]! };
+}

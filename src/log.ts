@@ -1,0 +1,16 @@
+import { pino, type Logger } from 'pino';
+
+// Log field names are constants so that every line names the same thing the same way.
+export const LOG = {
+  requestId: 'requestId',
+  operation: 'operation',
+  errorCode: 'errorCode',
+  status: 'status',
+  dataDir: 'dataDir',
+  endpoint: 'endpoint',
+  migration: 'migration',
+} as const;
+
+export function createLogger(level = process.env.BERTH_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: undefined });
+}

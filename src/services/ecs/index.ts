@@ -1,0 +1,97 @@
+import type * as ecs from '@aws-sdk/client-ecs';
+import type { AccountSettings } from '../../control/account-settings.js';
+import { parseArn, type Scope } from '../../control/arns.js';
+import type { Clusters } from '../../control/clusters.js';
+import { addTags, listTags, removeTags } from '../../control/tags.js';
+import type { TaskDefinitions } from '../../control/task-definitions.js';
+import { AwsError } from '../../gateway/errors.js';
+import { loadServiceModel } from '../../gateway/model/load.js';
+import type { RequestContext, ServiceDefinition } from '../../gateway/service.js';
+
+// Amazon ECS operation handlers: each reads its typed input, calls the
+// control core and returns the output shape. Nothing else lives here.
+
+export interface EcsDeps {
+  clusters: Clusters;
+  taskDefinitions: TaskDefinitions;
+  accountSettings: AccountSettings;
+}
+
+const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.caller.accountId, region: ctx.caller.region });
+
+export function ecsService(d: EcsDeps): ServiceDefinition {
+  /** Checks that a taggable resource exists in the caller's scope. */
+  async function taggable(scope: Scope, arn: string): Promise<void> {
+    const parsed = parseArn(arn);
+    if (!parsed || parsed.service !== 'ecs') throw new AwsError('InvalidParameterException', `'${arn}' is not a valid Amazon ECS resource ARN.`);
+    if (parsed.region !== scope.region || parsed.accountId !== scope.accountId) {
+      throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
+    }
+    if (parsed.resourceType === 'cluster') {
+      if (!(await d.clusters.exists(arn))) throw new AwsError('ClusterNotFoundException', 'Cluster not found.');
+      return;
+    }
+    if (parsed.resourceType === 'task-definition') {
+      if (!(await d.taskDefinitions.exists(scope, arn))) throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
+      return;
+    }
+    throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
+  }
+
+  return {
+    name: 'ecs',
+    signingName: 'ecs',
+    model: loadServiceModel('ecs'),
+    protocol: 'json',
+    validationErrorCode: 'InvalidParameterException',
+    handlers: {
+      // clusters
+      CreateCluster: async (i: ecs.CreateClusterCommandInput, ctx) => ({ cluster: await d.clusters.create(scopeOf(ctx), i, ctx.now) }),
+      DescribeClusters: (i: ecs.DescribeClustersCommandInput, ctx) => d.clusters.describe(scopeOf(ctx), i.clusters, i.include),
+      ListClusters: (i: ecs.ListClustersCommandInput, ctx) => d.clusters.list(scopeOf(ctx), i.nextToken, i.maxResults),
+      UpdateCluster: async (i: ecs.UpdateClusterCommandInput, ctx) => ({ cluster: await d.clusters.update(scopeOf(ctx), i as typeof i & { cluster: string }) }),
+      UpdateClusterSettings: async (i: ecs.UpdateClusterSettingsCommandInput, ctx) => ({
+        cluster: await d.clusters.updateSettings(scopeOf(ctx), i.cluster!, i.settings ?? []),
+      }),
+      DeleteCluster: async (i: ecs.DeleteClusterCommandInput, ctx) => ({ cluster: await d.clusters.delete(scopeOf(ctx), i.cluster!) }),
+
+      // task definitions
+      RegisterTaskDefinition: (i: ecs.RegisterTaskDefinitionCommandInput, ctx) => d.taskDefinitions.register(scopeOf(ctx), i, ctx.now),
+      DescribeTaskDefinition: (i: ecs.DescribeTaskDefinitionCommandInput, ctx) => d.taskDefinitions.describe(scopeOf(ctx), i.taskDefinition!, i.include),
+      ListTaskDefinitions: (i: ecs.ListTaskDefinitionsCommandInput, ctx) => d.taskDefinitions.list(scopeOf(ctx), i),
+      ListTaskDefinitionFamilies: (i: ecs.ListTaskDefinitionFamiliesCommandInput, ctx) => d.taskDefinitions.families(scopeOf(ctx), i),
+      DeregisterTaskDefinition: async (i: ecs.DeregisterTaskDefinitionCommandInput, ctx) => ({
+        taskDefinition: await d.taskDefinitions.deregister(scopeOf(ctx), i.taskDefinition!, ctx.now),
+      }),
+      DeleteTaskDefinitions: (i: ecs.DeleteTaskDefinitionsCommandInput, ctx) => d.taskDefinitions.delete(scopeOf(ctx), i.taskDefinitions ?? []),
+
+      // tags
+      TagResource: async (i: ecs.TagResourceCommandInput, ctx) => {
+        await taggable(scopeOf(ctx), i.resourceArn!);
+        await d.clusters.store.transaction((tx) => addTags(tx, i.resourceArn!, i.tags));
+        return {};
+      },
+      UntagResource: async (i: ecs.UntagResourceCommandInput, ctx) => {
+        await taggable(scopeOf(ctx), i.resourceArn!);
+        await d.clusters.store.transaction((tx) => removeTags(tx, i.resourceArn!, i.tagKeys ?? []));
+        return {};
+      },
+      ListTagsForResource: async (i: ecs.ListTagsForResourceCommandInput, ctx) => {
+        await taggable(scopeOf(ctx), i.resourceArn!);
+        return { tags: await listTags(d.clusters.store.db, i.resourceArn!) };
+      },
+
+      // account settings
+      PutAccountSetting: async (i: ecs.PutAccountSettingCommandInput, ctx) => ({
+        setting: await d.accountSettings.put(scopeOf(ctx), i.name!, i.value!, i.principalArn),
+      }),
+      PutAccountSettingDefault: async (i: ecs.PutAccountSettingDefaultCommandInput, ctx) => ({
+        setting: await d.accountSettings.putDefault(scopeOf(ctx), i.name!, i.value!),
+      }),
+      DeleteAccountSetting: async (i: ecs.DeleteAccountSettingCommandInput, ctx) => ({
+        setting: await d.accountSettings.delete(scopeOf(ctx), i.name!, i.principalArn),
+      }),
+      ListAccountSettings: (i: ecs.ListAccountSettingsCommandInput, ctx) => d.accountSettings.list(scopeOf(ctx), i),
+    },
+  };
+}
