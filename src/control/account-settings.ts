@@ -115,7 +115,7 @@ export class AccountSettings {
     if (q.value !== undefined && !q.name) throw new AwsError('InvalidParameterException', 'value can only be used together with name.');
     const principal = this.#principal(scope, q.principalArn);
     const limit = pageSize(q.maxResults, 10);
-    const after = decodeToken(q.nextToken)?.[0] as string | undefined;
+    const after = decodeToken(q.nextToken, ['string'])?.[0];
     const rows = await this.store.db
       .selectFrom('account_settings')
       .select(['principal_arn', 'name', 'value'])
@@ -141,7 +141,7 @@ export class AccountSettings {
       .sort((a, b) => (a.name! < b.name! ? -1 : 1))
       .filter((s) => after === undefined || s.name! > after);
     const page = settings.slice(0, limit);
-    return { settings: page, nextToken: settings.length > limit ? encodeToken([page.at(-1)!.name]) : undefined };
+    return { settings: page, nextToken: settings.length > limit ? encodeToken([page.at(-1)!.name!]) : undefined };
   }
 }
 

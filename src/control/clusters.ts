@@ -58,7 +58,7 @@ export class Clusters {
     readonly settings: AccountSettings,
   ) {}
 
-  /** Resolves a name or ARN in the caller's scope to the ARN it would have. */
+  /** Resolves a name or ARN to the cluster's ARN. An ARN of another region or account names nothing the caller can see. */
   arnOf(scope: Scope, id: string | undefined): string {
     const ref = id ?? DEFAULT_CLUSTER;
     if (ref.startsWith('arn:')) {
@@ -71,8 +71,11 @@ export class Clusters {
     return clusterArn(scope, ref);
   }
 
-  async #read(tx: Tx, arn: string): Promise<ClusterRecord | undefined> {
-    const row = await tx.selectFrom('clusters').selectAll().where('arn', '=', arn).executeTakeFirst();
+  /** Reads a cluster of the caller's scope; clusters of other regions and accounts are invisible. */
+  async #read(tx: Tx, arn: string, scope?: Scope): Promise<ClusterRecord | undefined> {
+    let q = tx.selectFrom('clusters').selectAll().where('arn', '=', arn);
+    if (scope) q = q.where('account_id', '=', scope.accountId).where('region', '=', scope.region);
+    const row = await q.executeTakeFirst();
     return row && { arn: row.arn, status: row.status, version: row.version, body: JSON.parse(row.body) as ClusterBody };
   }
 
@@ -83,7 +86,7 @@ export class Clusters {
       if (found?.status === 'ACTIVE') return found;
       if (id === undefined) return this.ensureDefault(scope);
     }
-    const found = await this.#read(tx, this.arnOf(scope, id));
+    const found = await this.#read(tx, this.arnOf(scope, id), scope);
     if (!found || found.status !== 'ACTIVE') throw clusterNotFound();
     return found;
   }
@@ -171,7 +174,7 @@ export class Clusters {
     const failures: Failure[] = [];
     for (const ref of refs) {
       const arn = this.arnOf(scope, ref);
-      let found = await this.#read(this.store.db, arn);
+      let found = await this.#read(this.store.db, arn, scope);
       if (!found && !ids?.length) found = await this.ensureDefault(scope);
       if (found) clusters.push(await this.#describe(this.store.db, found, include));
       else failures.push({ arn, reason: 'MISSING' });
@@ -181,7 +184,7 @@ export class Clusters {
 
   async list(scope: Scope, nextToken: string | undefined, maxResults: number | undefined): Promise<{ clusterArns: string[]; nextToken?: string }> {
     const limit = pageSize(maxResults, 100);
-    const after = decodeToken(nextToken)?.[0] as string | undefined;
+    const after = decodeToken(nextToken, ['string'])?.[0];
     let q = this.store.db
       .selectFrom('clusters')
       .select('arn')
@@ -193,7 +196,7 @@ export class Clusters {
     if (after !== undefined) q = q.where('arn', '>', after);
     const rows = await q.execute();
     const page = rows.slice(0, limit).map((r) => r.arn);
-    return { clusterArns: page, nextToken: rows.length > limit ? encodeToken([page.at(-1)]) : undefined };
+    return { clusterArns: page, nextToken: rows.length > limit ? encodeToken([page.at(-1)!]) : undefined };
   }
 
   async #change(scope: Scope, id: string, change: (body: ClusterBody) => void): Promise<Cluster> {
@@ -253,8 +256,8 @@ export class Clusters {
   }
 
   /** Whether an ARN names an existing cluster (for tagging). */
-  async exists(arn: string): Promise<boolean> {
-    const c = await this.#read(this.store.db, arn);
+  async exists(scope: Scope, arn: string): Promise<boolean> {
+    const c = await this.#read(this.store.db, arn, scope);
     return c?.status === 'ACTIVE';
   }
 }

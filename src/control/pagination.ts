@@ -1,17 +1,28 @@
 import { AwsError } from '../gateway/errors.js';
 
 // Opaque `nextToken`s: the sort key of the last item returned, so a page
-// stays correct while items are added or removed between calls.
+// stays correct while items are added or removed between calls. A token is
+// checked against the key's shape before any of it reaches a query.
 
-export function encodeToken(key: unknown[]): string {
+type KeyKind = 'string' | 'number';
+type KeyOf<K extends readonly KeyKind[]> = { [I in keyof K]: K[I] extends 'string' ? string : number };
+
+export function encodeToken(key: (string | number)[]): string {
   return Buffer.from(JSON.stringify({ v: 1, k: key })).toString('base64url');
 }
 
-export function decodeToken(token: string | undefined, errorCode = 'InvalidParameterException'): unknown[] | undefined {
+export function decodeToken<const K extends readonly KeyKind[]>(token: string | undefined, kinds: K, errorCode = 'InvalidParameterException'): KeyOf<K> | undefined {
   if (token === undefined) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v: number; k: unknown[] };
-    if (parsed.v === 1 && Array.isArray(parsed.k)) return parsed.k;
+    if (
+      parsed.v === 1 &&
+      Array.isArray(parsed.k) &&
+      parsed.k.length === kinds.length &&
+      parsed.k.every((k, i) => typeof k === kinds[i] && (typeof k !== 'number' || Number.isFinite(k)))
+    ) {
+      return parsed.k as KeyOf<K>;
+    }
   } catch {
     // fall through
   }

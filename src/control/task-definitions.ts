@@ -163,7 +163,7 @@ export class TaskDefinitions {
   ): Promise<{ taskDefinitionArns: string[]; nextToken?: string }> {
     const limit = pageSize(q.maxResults, 100);
     const desc = q.sort === 'DESC';
-    const after = decodeToken(q.nextToken) as [string, number] | undefined;
+    const after = decodeToken(q.nextToken, ['string', 'number']);
     let query = this.store.db
       .selectFrom('task_definitions')
       .select(['arn', 'family', 'revision'])
@@ -193,7 +193,7 @@ export class TaskDefinitions {
     q: { familyPrefix?: string; status?: string; nextToken?: string; maxResults?: number },
   ): Promise<{ families: string[]; nextToken?: string }> {
     const limit = pageSize(q.maxResults, 100);
-    const after = decodeToken(q.nextToken)?.[0] as string | undefined;
+    const after = decodeToken(q.nextToken, ['string'])?.[0];
     let query = this.store.db
       .selectFrom('task_definition_families')
       .select('family')
@@ -208,7 +208,7 @@ export class TaskDefinitions {
     if (after !== undefined) query = query.where('family', '>', after);
     const rows = await query.execute();
     const page = rows.slice(0, limit).map((r) => r.family);
-    return { families: page, nextToken: rows.length > limit ? encodeToken([page.at(-1)]) : undefined };
+    return { families: page, nextToken: rows.length > limit ? encodeToken([page.at(-1)!]) : undefined };
   }
 
   async deregister(scope: Scope, ref: string, now: number): Promise<TaskDefinition> {

@@ -18,24 +18,45 @@ export interface GatewayOptions {
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends Error {
+  /** mustClose: too large even to drain. stillArriving: answered from Content-Length while the body is still on its way. */
+  constructor(readonly mustClose: boolean, readonly stillArriving = false) {
+    super('body too large');
+  }
+}
+
+/** How long berth goes on reading a rejected body after it has answered. */
+const DRAIN_GRACE_MS = 10_000;
+
+/** Past the limit the body is still read, and dropped, up to this much, so the client gets its 413 instead of a reset mid-upload. */
+const DRAIN_LIMIT = 256 * 1024 * 1024;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return reject(new BodyTooLarge());
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
+    if (declared > DRAIN_LIMIT) return reject(new BodyTooLarge(true));
+    if (declared > limit) {
+      // Answer at once from the declared length; what the client still sends is read and dropped.
+      req.resume();
+      return reject(new BodyTooLarge(false, true));
+    }
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+      }
+      if (size > DRAIN_LIMIT) {
         req.removeAllListeners('data');
-        reject(new BodyTooLarge());
+        reject(new BodyTooLarge(true));
         return;
       }
-      chunks.push(chunk);
+      if (!tooLarge) chunks.push(chunk);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => (tooLarge ? reject(new BodyTooLarge(false)) : resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -65,19 +86,21 @@ export async function handleAws(req: IncomingMessage, res: ServerResponse, opts:
     protocol: req.headers['x-amz-target'] !== undefined ? 'json' : 'query',
   };
   let close = false;
+  let drain = false;
   try {
     try {
       ex.body = await readBody(req, opts.bodyLimitBytes);
     } catch (e) {
       if (!(e instanceof BodyTooLarge)) throw e;
-      close = true;
+      close = e.mustClose;
+      drain = e.stillArriving;
       throw new AwsError('RequestEntityTooLargeException', `Request body is larger than the limit of ${opts.bodyLimitBytes} bytes.`);
     }
     for (const stage of opts.pipeline) await stage(ex);
   } catch (e) {
     const error = e instanceof AwsError ? e : internal(e, ex, opts.log);
     ex.response = errorResponse(ex, error);
-    if (error.status >= 500 || close) {
+    if (error.status >= 500 || error.status === 413) {
       opts.log.warn({ [LOG.requestId]: ex.requestId, [LOG.operation]: ex.operationName, [LOG.errorCode]: error.code, [LOG.status]: error.status }, error.message.split('\n')[0]);
     } else {
       opts.log.debug({ [LOG.requestId]: ex.requestId, [LOG.operation]: ex.operationName, [LOG.errorCode]: error.code }, 'request failed');
@@ -90,7 +113,24 @@ export async function handleAws(req: IncomingMessage, res: ServerResponse, opts:
   res.setHeader('Content-Type', response.contentType);
   res.setHeader('Content-Length', Buffer.byteLength(response.body));
   if (close) res.setHeader('Connection', 'close');
-  res.end(response.body);
+  if (!drain || req.complete) {
+    res.end(response.body);
+    return;
+  }
+  // The client is still uploading: send the whole answer now, but end the
+  // response (which lets Node close the socket) only once the upload is done,
+  // so the client reads a 413 rather than a reset.
+  res.write(response.body);
+  await new Promise<void>((done) => {
+    const timer = setTimeout(done, DRAIN_GRACE_MS);
+    const finish = () => {
+      clearTimeout(timer);
+      done();
+    };
+    req.once('end', finish);
+    req.once('close', finish);
+  });
+  res.end();
 }
 
 function internal(e: unknown, ex: Exchange, log: Logger): AwsError {

@@ -28,7 +28,7 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
       throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
     }
     if (parsed.resourceType === 'cluster') {
-      if (!(await d.clusters.exists(arn))) throw new AwsError('ClusterNotFoundException', 'Cluster not found.');
+      if (!(await d.clusters.exists(scope, arn))) throw new AwsError('ClusterNotFoundException', 'Cluster not found.');
       return;
     }
     if (parsed.resourceType === 'task-definition') {
