@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AccountSettings } from './control/account-settings.js';
 import { Clusters } from './control/clusters.js';
+import { ContainerInstances } from './control/container-instances.js';
+import { Tasks } from './control/tasks.js';
+import { AgentHub } from './gateway/agent-socket.js';
 import { TaskDefinitions } from './control/task-definitions.js';
 import { ensureRootKey, KeyRing, type AccessKey } from './gateway/credentials.js';
 import { awsPipeline, indexServices } from './gateway/pipeline.js';
@@ -48,15 +51,32 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   const accountSettings = new AccountSettings(store);
   const clusters = new Clusters(store, accountSettings);
   const taskDefinitions = new TaskDefinitions(store);
+  const tasks = new Tasks(store, clusters, taskDefinitions);
+  const containerInstances = new ContainerInstances(store, clusters, tasks);
   await clusters.ensureDefault({ accountId: config.accountId, region: config.region });
+  // One control plane: no agent is connected until it connects to this one.
+  await containerInstances.markAllDisconnected(Date.now());
 
-  const services = indexServices([ecsService({ clusters, taskDefinitions, accountSettings }), stsService()]);
+  const services = indexServices([ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks }), stsService()]);
   const server = await startGateway({
     host: config.host,
     port: config.port,
     bodyLimitBytes: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     pipeline: awsPipeline(services, keys.lookup),
     log,
+  });
+  const hub = new AgentHub(
+    {
+      instanceScope: (arn) => containerInstances.instanceScope(arn),
+      assignmentsFor: (arn) => tasks.assignmentsFor(arn),
+      markConnected: (arn, connected, now) => containerInstances.markConnected(arn, connected, now),
+    },
+    keys.lookup,
+    log,
+  );
+  tasks.setNotifier(hub);
+  server.on('upgrade', (req, socket, head) => {
+    if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -70,6 +90,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     store,
     server,
     async close() {
+      hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -12,5 +12,6 @@ export const LOG = {
 } as const;
 
 export function createLogger(level = process.env.BERTH_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: undefined });
+  // Logs go to stderr: stdout is for what a command prints for its user.
+  return pino({ level, base: undefined }, pino.destination(2));
 }

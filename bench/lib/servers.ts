@@ -134,12 +134,12 @@ function tcpOpen(port: number): Promise<boolean> {
 }
 
 /** Starts `node bin/berth.js up --port 0` with a temporary data dir; reads its endpoint and root key. */
-export async function startBerthProcess(opts: { region?: string } = {}): Promise<ServerProcess> {
+export async function startBerthProcess(opts: { region?: string; upArgs?: string[] } = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   dirs.add(dataDir);
   const t0 = performance.now();
   const region = opts.region ?? 'us-east-1';
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'berth.js'), 'up', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--region', region], {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'berth.js'), 'up', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--region', region, ...(opts.upArgs ?? ['--no-local-agent'])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     env: { ...process.env },

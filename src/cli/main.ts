@@ -1,5 +1,10 @@
 import { Command } from 'commander';
+
+// berth runs on Node 20 by design; the SDK's notice about its future Node 22 floor is not for berth's users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 import { defaults } from './config.js';
+import { agent } from './agent.js';
 import { env } from './env.js';
 import { up } from './up.js';
 
@@ -17,7 +22,30 @@ program
   .option('--data-dir <dir>', 'where berth keeps its state and keys (env BERTH_DATA_DIR)', defaults.dataDir)
   .option('--region <region>', "berth's default region (env BERTH_REGION)", defaults.region)
   .option('--account-id <id>', "the root key's account id (env BERTH_ACCOUNT_ID)", defaults.accountId)
+  .option('--no-local-agent', 'do not run a container instance for this host in the default cluster')
+  .option('--image-pull-behavior <behavior>', 'the local agent\'s image pulls: default, always, once or prefer-cached (env ECS_IMAGE_PULL_BEHAVIOR)', defaults.imagePullBehavior)
+  .option('--cleanup-delay <seconds>', 'how long the local agent keeps stopped containers before removing them (seconds, env BERTH_CLEANUP_DELAY)', defaults.cleanupDelay)
   .action((opts) => up(opts));
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+program
+  .command('agent')
+  .description('join this machine to a berth control plane as a container instance (the ECS agent)')
+  .requiredOption('--endpoint <url>', 'the control plane, e.g. http://127.0.0.1:4600')
+  .option('--cluster <name>', 'the cluster to join', 'default')
+  .option('--data-dir <dir>', "the agent's own state (one per agent)", defaults.agentDataDir)
+  .option('--region <region>', 'the region of the cluster', defaults.region)
+  .option('--credentials-from <dir>', "read the access key from a berth data dir instead of AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+  .option('--cpu <units>', 'CPU units to register (default: cores × 1024)')
+  .option('--memory <mib>', 'memory to register, in MiB (default: all of it)')
+  .option('--attribute <name=value>', 'a custom attribute (repeatable)', collect, [] as string[])
+  .option('--availability-zone <az>', 'the ecs.availability-zone attribute (default: <region>a)')
+  .option('--instance-type <type>', 'the ecs.instance-type attribute')
+  .option('--host-address <address>', 'the address published ports bind to', '127.0.0.1')
+  .option('--image-pull-behavior <behavior>', 'default, always, once or prefer-cached (env ECS_IMAGE_PULL_BEHAVIOR)', defaults.imagePullBehavior)
+  .option('--cleanup-delay <seconds>', 'how long stopped containers are kept before removal (seconds)', defaults.cleanupDelay)
+  .action((opts) => agent(opts));
 
 program
   .command('env')

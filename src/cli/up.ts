@@ -1,5 +1,8 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { Agent } from '../agent/agent.js';
+import { dockerEngineFactory } from '../agent/docker-engine.js';
 import { startBerth } from '../berth.js';
+import { checkPullBehavior } from './agent.js';
 import { ModelsNotFoundError } from '../gateway/model/load.js';
 import { createLogger } from '../log.js';
 
@@ -9,6 +12,9 @@ export interface UpOptions {
   dataDir: string;
   region: string;
   accountId: string;
+  localAgent: boolean;
+  imagePullBehavior: string;
+  cleanupDelay: string;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -17,6 +23,7 @@ export async function up(opts: UpOptions): Promise<void> {
   if (!/^\d{12}$/.test(opts.accountId)) throw new Error(`--account-id must be 12 digits, not '${opts.accountId}'.`);
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(opts.region)) throw new Error(`--region must be an AWS region name such as us-east-1, not '${opts.region}'.`);
   const dataDir = resolve(opts.dataDir);
+  const pullBehavior = checkPullBehavior(opts.imagePullBehavior);
   const log = createLogger();
   let berth;
   try {
@@ -27,18 +34,45 @@ export async function up(opts: UpOptions): Promise<void> {
     if (err.code === 'EADDRINUSE') throw new Error(`${opts.host}:${port} is already in use. Stop what listens there, or start berth with --port.`);
     throw e;
   }
+  // The local agent: this host as a container instance of the default cluster.
+  let local: Agent | undefined;
+  if (opts.localAgent) {
+    local = new Agent(
+      {
+        endpoint: berth.endpoint,
+        region: opts.region,
+        cluster: 'default',
+        credentials: berth.rootKey,
+        dataDir: join(dataDir, 'agent'),
+        log,
+      },
+      dockerEngineFactory({ imagePullBehavior: pullBehavior, cleanupDelayMs: Number(opts.cleanupDelay) * 1000 }),
+    );
+    try {
+      await local.start();
+    } catch (e) {
+      await local.close().catch(() => undefined);
+      local = undefined;
+      process.stderr.write(
+        `berth: the local container instance could not start (${(e as Error).message}).\n` +
+          `       berth serves the APIs without it; start a Docker engine (dockerd) and restart berth to run tasks here, or pass --no-local-agent.\n`,
+      );
+    }
+  }
   process.stdout.write(
     `berth is up\n` +
       `  endpoint  ${berth.endpoint}\n` +
       `  data dir  ${dataDir}\n` +
-      `  region    ${opts.region}   account ${opts.accountId}\n\n` +
+      `  region    ${opts.region}   account ${opts.accountId}\n` +
+      (local ? `  agent     ${local.containerInstanceArn}\n\n` : '\n') +
       `Point the AWS CLI and SDKs at it:  eval "$(berth env${dataDir === resolve(defaultDir()) ? '' : ` --data-dir ${dataDir}`})"\n`,
   );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`\n${signal}: stopping berth…\n`);
+    process.stdout.write(`\n${signal}: stopping berth (running containers keep running)…\n`);
+    await local?.close();
     await berth.close();
     process.stdout.write('berth stopped.\n');
     process.exit(0);

@@ -10,6 +10,17 @@ export const clusterArn = (s: Scope, name: string) => `arn:aws:ecs:${s.region}:$
 export const taskDefinitionArn = (s: Scope, family: string, revision: number) =>
   `arn:aws:ecs:${s.region}:${s.accountId}:task-definition/${family}:${revision}`;
 
+/** Long ARN format (the default since 2018): the cluster's name sits between the type and the id. */
+export const containerInstanceArn = (s: Scope, clusterName: string, id: string) =>
+  `arn:aws:ecs:${s.region}:${s.accountId}:container-instance/${clusterName}/${id}`;
+
+export const taskArn = (s: Scope, clusterName: string, id: string) => `arn:aws:ecs:${s.region}:${s.accountId}:task/${clusterName}/${id}`;
+
+export const containerArn = (s: Scope, clusterName: string, taskId: string, id: string) =>
+  `arn:aws:ecs:${s.region}:${s.accountId}:container/${clusterName}/${taskId}/${id}`;
+
+export const attachmentArn = (s: Scope, id: string) => `arn:aws:ecs:${s.region}:${s.accountId}:attachment/${id}`;
+
 export const rootPrincipalArn = (accountId: string) => `arn:aws:iam::${accountId}:root`;
 
 export interface ParsedArn {

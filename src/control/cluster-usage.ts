@@ -1,13 +1,18 @@
 import type { Tx } from '../store/store.js';
 
 // What runs in a cluster: the counts DescribeClusters reports and DeleteCluster
-// refuses on. Container instances, tasks and services have no tables yet, so
-// every count is truly zero; each issue that adds one of them adds its count here.
+// refuses on. Services have no table yet, so their counts are truly zero; the
+// services issue adds them here.
 
 export interface ClusterUsage {
+  /** ACTIVE and DRAINING instances. */
   registeredContainerInstancesCount: number;
+  /** Tasks whose lastStatus is RUNNING. */
   runningTasksCount: number;
+  /** Tasks whose lastStatus is PROVISIONING, PENDING or ACTIVATING. */
   pendingTasksCount: number;
+  /** Tasks that are not STOPPED yet, in any state: what DeleteCluster waits for. */
+  activeTasksCount: number;
   activeServicesCount: number;
   drainingServicesCount: number;
   runningEC2TasksCount: number;
@@ -20,17 +25,36 @@ export interface ClusterUsage {
   drainingFargateServiceCount: number;
 }
 
-export async function clusterUsage(_tx: Tx, _clusterArn: string): Promise<ClusterUsage> {
+const PENDING = ['PROVISIONING', 'PENDING', 'ACTIVATING'];
+
+export async function clusterUsage(tx: Tx, clusterArn: string): Promise<ClusterUsage> {
+  const instances = await tx
+    .selectFrom('container_instances')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('cluster_arn', '=', clusterArn)
+    .where('status', 'in', ['ACTIVE', 'DRAINING'])
+    .executeTakeFirstOrThrow();
+  const tasks = await tx
+    .selectFrom('tasks')
+    .select(['last_status', 'launch_type'])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('cluster_arn', '=', clusterArn)
+    .where('last_status', '<>', 'STOPPED')
+    .groupBy(['last_status', 'launch_type'])
+    .execute();
+  const count = (statuses: string[], launchType?: string) =>
+    tasks.filter((t) => statuses.includes(t.last_status) && (launchType === undefined || t.launch_type === launchType)).reduce((s, t) => s + Number(t.n), 0);
   return {
-    registeredContainerInstancesCount: 0,
-    runningTasksCount: 0,
-    pendingTasksCount: 0,
+    registeredContainerInstancesCount: Number(instances.n),
+    runningTasksCount: count(['RUNNING']),
+    pendingTasksCount: count(PENDING),
+    activeTasksCount: tasks.reduce((s, t) => s + Number(t.n), 0),
     activeServicesCount: 0,
     drainingServicesCount: 0,
-    runningEC2TasksCount: 0,
-    runningFargateTasksCount: 0,
-    pendingEC2TasksCount: 0,
-    pendingFargateTasksCount: 0,
+    runningEC2TasksCount: count(['RUNNING'], 'EC2'),
+    runningFargateTasksCount: count(['RUNNING'], 'FARGATE'),
+    pendingEC2TasksCount: count(PENDING, 'EC2'),
+    pendingFargateTasksCount: count(PENDING, 'FARGATE'),
     activeEC2ServiceCount: 0,
     activeFargateServiceCount: 0,
     drainingEC2ServiceCount: 0,

@@ -247,7 +247,7 @@ export class Clusters {
       if (usage.activeServicesCount + usage.drainingServicesCount > 0) {
         throw new AwsError('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.');
       }
-      if (usage.runningTasksCount + usage.pendingTasksCount > 0) {
+      if (usage.activeTasksCount > 0) {
         throw new AwsError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
       }
       await tx.updateTable('clusters').set({ status: 'INACTIVE', version: c.version + 1 }).where('arn', '=', c.arn).execute();

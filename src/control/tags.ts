@@ -28,6 +28,15 @@ export async function listTags(tx: Tx, arn: string): Promise<Tag[]> {
 export async function addTags(tx: Tx, arn: string, tags: Tag[] | undefined): Promise<void> {
   if (!tags?.length) return;
   checkTags(tags);
+  await insertTags(tx, arn, tags);
+}
+
+/** Tags that ECS itself sets (`aws:ecs:clusterName`, …), which callers may not. */
+export async function addManagedTags(tx: Tx, arn: string, tags: Tag[]): Promise<void> {
+  if (tags.length) await insertTags(tx, arn, tags);
+}
+
+async function insertTags(tx: Tx, arn: string, tags: Tag[]): Promise<void> {
   const existing = await tx.selectFrom('tags').select(['key', 'position']).where('resource_arn', '=', arn).execute();
   const known = new Set(existing.map((r) => r.key));
   const added = tags.filter((t) => !known.has(t.key!)).length;

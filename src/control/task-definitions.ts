@@ -274,6 +274,12 @@ export class TaskDefinitions {
   }
 }
 
+/** A revision by its ARN, whatever its status (tasks keep running on deregistered revisions). */
+export async function readTaskDefinition(tx: Tx, arn: string): Promise<TaskDefinition | undefined> {
+  const row = await tx.selectFrom('task_definitions').select('body').where('arn', '=', arn).executeTakeFirst();
+  return row && revive(row.body);
+}
+
 function revive(body: string): TaskDefinition {
   const td = JSON.parse(body) as TaskDefinition;
   if (td.registeredAt) td.registeredAt = new Date(td.registeredAt as unknown as string);

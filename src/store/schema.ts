@@ -49,10 +49,53 @@ export interface AccountSettingRow {
   value: string;
 }
 
+export interface ContainerInstanceRow {
+  arn: string;
+  account_id: string;
+  region: string;
+  cluster_arn: string;
+  ec2_instance_id: string;
+  /** ACTIVE, DRAINING, INACTIVE (REGISTERING and friends are never stored: registration is one transaction). */
+  status: string;
+  /** 1 while the agent's connection is open, 0 otherwise. */
+  agent_connected: number;
+  last_heartbeat_at: number | null;
+  /** Optimistic concurrency: bumped by every change of resources, status or attributes. */
+  version: number;
+  registered_at: number;
+  body: string;
+}
+
+export interface TaskRow {
+  arn: string;
+  account_id: string;
+  region: string;
+  cluster_arn: string;
+  container_instance_arn: string | null;
+  family: string;
+  task_definition_arn: string;
+  started_by: string | null;
+  group_name: string;
+  service_name: string | null;
+  desired_status: string;
+  last_status: string;
+  launch_type: string;
+  /** awsvpc only: the task's own loopback address, unique among tasks that are not STOPPED. */
+  private_ipv4_address: string | null;
+  /** awsvpc only: the ElasticNetworkInterface attachment's id, for SubmitAttachmentStateChanges. */
+  attachment_id: string | null;
+  created_at: number;
+  /** Optimistic concurrency, and the task's `version` on the wire. */
+  version: number;
+  body: string;
+}
+
 export interface Database {
   clusters: ClusterRow;
   task_definitions: TaskDefinitionRow;
   task_definition_families: TaskDefinitionFamilyRow;
   tags: TagRow;
   account_settings: AccountSettingRow;
+  container_instances: ContainerInstanceRow;
+  tasks: TaskRow;
 }

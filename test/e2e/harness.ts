@@ -29,10 +29,11 @@ export interface Berth {
   kill(): Promise<void>;
 }
 
-export async function startBerth(opts: { dataDir?: string; region?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Berth> {
+/** Starts berth; without `localAgent` it runs no container instance (the API-only suites need no Docker). */
+export async function startBerth(opts: { dataDir?: string; region?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv; localAgent?: boolean } = {}): Promise<Berth> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
   const region = opts.region ?? 'us-east-1';
-  const child = spawn(process.execPath, [berthBin, 'up', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--region', region, ...(opts.extraArgs ?? [])], {
+  const child = spawn(process.execPath, [berthBin, 'up', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--region', region, ...(opts.localAgent ? ['--image-pull-behavior', 'prefer-cached', '--cleanup-delay', '5'] : ['--no-local-agent']), ...(opts.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? 'warn', ...opts.env },
   });
@@ -123,4 +124,52 @@ function awsCommand(): [string, string[]] {
   const which = spawnSync('aws', ['--version'], { encoding: 'utf8' });
   awsCmd = which.status === 0 ? ['aws', []] : ['python3', ['-m', 'awscli']];
   return awsCmd;
+}
+
+export interface AgentProcess {
+  dataDir: string;
+  process: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/** Starts `berth agent` in its own process, joined to berth `b`; resolves once it reports itself connected. */
+export async function startAgent(b: Berth, opts: { cluster?: string; dataDir?: string; args?: string[] } = {}): Promise<AgentProcess> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-agent-'));
+  const child = spawn(
+    process.execPath,
+    [berthBin, 'agent', '--endpoint', b.endpoint, '--cluster', opts.cluster ?? 'default', '--data-dir', dataDir, '--region', b.region, '--image-pull-behavior', 'prefer-cached', ...(opts.args ?? [])],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...b.env, BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? 'warn' } },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await new Promise<void>((resolveUp, reject) => {
+    const timer = setTimeout(() => reject(new Error(`berth agent did not connect within 30 s:\n${out}`)), 30_000);
+    child.stdout!.on('data', () => {
+      if (/agent connected/.test(out)) {
+        clearTimeout(timer);
+        resolveUp();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`berth agent exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    dataDir,
+    process: child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

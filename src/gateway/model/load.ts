@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { ServiceModel } from './shapes.js';
+import type { Operation, Shape, ServiceModel } from './shapes.js';
 
 // berth reads the published AWS service models from botocore (pip's
 // `botocore`, or Debian's `python3-botocore`) rather than carrying copies of
@@ -52,4 +52,24 @@ export function loadServiceModel(service: string): ServiceModel {
   for (const [name, op] of Object.entries(model.operations)) op.name ??= name;
   cache.set(service, model);
   return model;
+}
+
+/** berth's own additions to a model: new shapes, new members of existing structures, new operations. */
+export interface ModelExtension {
+  shapes?: Record<string, Partial<Shape>>;
+  operations?: Record<string, Operation>;
+}
+
+/** A copy of the model with the extension merged in; the cached original is left as it is. */
+export function extendModel(model: ServiceModel, ext: ModelExtension): ServiceModel {
+  const shapes = { ...model.shapes };
+  for (const [name, add] of Object.entries(ext.shapes ?? {})) {
+    const base = shapes[name];
+    shapes[name] = base
+      ? { ...base, ...add, members: { ...base.members, ...add.members }, required: [...(base.required ?? []), ...(add.required ?? [])] }
+      : (add as Shape);
+  }
+  const operations = { ...model.operations };
+  for (const [name, op] of Object.entries(ext.operations ?? {})) operations[name] = { ...op, name };
+  return { ...model, shapes, operations };
 }

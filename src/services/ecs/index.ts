@@ -2,10 +2,13 @@ import type * as ecs from '@aws-sdk/client-ecs';
 import type { AccountSettings } from '../../control/account-settings.js';
 import { parseArn, type Scope } from '../../control/arns.js';
 import type { Clusters } from '../../control/clusters.js';
+import type { ContainerInstances } from '../../control/container-instances.js';
 import { addTags, listTags, removeTags } from '../../control/tags.js';
 import type { TaskDefinitions } from '../../control/task-definitions.js';
+import type { Tasks } from '../../control/tasks.js';
 import { AwsError } from '../../gateway/errors.js';
-import { loadServiceModel } from '../../gateway/model/load.js';
+import { extendModel, loadServiceModel } from '../../gateway/model/load.js';
+import { ecsExtensions } from './extensions.js';
 import type { RequestContext, ServiceDefinition } from '../../gateway/service.js';
 
 // Amazon ECS operation handlers: each reads its typed input, calls the
@@ -15,6 +18,9 @@ export interface EcsDeps {
   clusters: Clusters;
   taskDefinitions: TaskDefinitions;
   accountSettings: AccountSettings;
+  /** Container instances and tasks; their operations answer as unimplemented until they are wired. */
+  containerInstances?: ContainerInstances;
+  tasks?: Tasks;
 }
 
 const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.caller.accountId, region: ctx.caller.region });
@@ -35,13 +41,52 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
       if (!(await d.taskDefinitions.exists(scope, arn))) throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
       return;
     }
+    if (parsed.resourceType === 'container-instance' && d.containerInstances) {
+      if (!(await d.containerInstances.exists(scope, arn))) throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
+      return;
+    }
+    if (parsed.resourceType === 'task' && d.tasks) {
+      if (!(await d.tasks.exists(scope, arn))) throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
+      return;
+    }
     throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
   }
+
+  const ci = d.containerInstances;
+  const tasks = d.tasks;
+  const instanceHandlers: ServiceDefinition['handlers'] = ci
+    ? {
+        RegisterContainerInstance: async (i: ecs.RegisterContainerInstanceCommandInput, ctx) => ({ containerInstance: await ci.register(scopeOf(ctx), i, ctx.now) }),
+        DeregisterContainerInstance: async (i: ecs.DeregisterContainerInstanceCommandInput, ctx) => ({
+          containerInstance: await ci.deregister(scopeOf(ctx), i, ctx.now),
+        }),
+        DescribeContainerInstances: (i: ecs.DescribeContainerInstancesCommandInput, ctx) => ci.describe(scopeOf(ctx), i),
+        ListContainerInstances: (i: ecs.ListContainerInstancesCommandInput, ctx) => ci.list(scopeOf(ctx), i),
+        UpdateContainerInstancesState: (i: ecs.UpdateContainerInstancesStateCommandInput, ctx) => ci.updateState(scopeOf(ctx), i),
+        UpdateContainerAgent: (i: ecs.UpdateContainerAgentCommandInput, ctx) => ci.updateAgent(scopeOf(ctx), i),
+        PutAttributes: (i: ecs.PutAttributesCommandInput, ctx) => ci.putAttributes(scopeOf(ctx), i),
+        DeleteAttributes: (i: ecs.DeleteAttributesCommandInput, ctx) => ci.deleteAttributes(scopeOf(ctx), i),
+        ListAttributes: (i: ecs.ListAttributesCommandInput, ctx) => ci.listAttributes(scopeOf(ctx), i),
+      }
+    : {};
+  const taskHandlers: ServiceDefinition['handlers'] = tasks
+    ? {
+        RunTask: (i: ecs.RunTaskCommandInput, ctx) => tasks.run(scopeOf(ctx), i, ctx.now),
+        StartTask: (i: ecs.StartTaskCommandInput, ctx) => tasks.start(scopeOf(ctx), i, ctx.now),
+        StopTask: async (i: ecs.StopTaskCommandInput, ctx) => ({ task: await tasks.stop(scopeOf(ctx), i, ctx.now) }),
+        DescribeTasks: (i: ecs.DescribeTasksCommandInput, ctx) => tasks.describe(scopeOf(ctx), i),
+        ListTasks: (i: ecs.ListTasksCommandInput, ctx) => tasks.list(scopeOf(ctx), i),
+        // The agents' reports; berth's own members (health, stop codes) are in extensions.ts.
+        SubmitTaskStateChange: (i: Parameters<Tasks['submitTaskStateChange']>[1], ctx) => tasks.submitTaskStateChange(scopeOf(ctx), i, ctx.now),
+        SubmitContainerStateChange: (i: ecs.SubmitContainerStateChangeCommandInput, ctx) => tasks.submitContainerStateChange(scopeOf(ctx), i, ctx.now),
+        SubmitAttachmentStateChanges: (i: ecs.SubmitAttachmentStateChangesCommandInput, ctx) => tasks.submitAttachmentStateChanges(scopeOf(ctx), i, ctx.now),
+      }
+    : {};
 
   return {
     name: 'ecs',
     signingName: 'ecs',
-    model: loadServiceModel('ecs'),
+    model: extendModel(loadServiceModel('ecs'), ecsExtensions),
     protocol: 'json',
     validationErrorCode: 'InvalidParameterException',
     handlers: {
@@ -92,6 +137,9 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
         setting: await d.accountSettings.delete(scopeOf(ctx), i.name!, i.principalArn),
       }),
       ListAccountSettings: (i: ecs.ListAccountSettingsCommandInput, ctx) => d.accountSettings.list(scopeOf(ctx), i),
+
+      ...instanceHandlers,
+      ...taskHandlers,
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 // Versioned migrations, applied in name order at start. Never edit one that
 // has shipped: add the next.
@@ -66,6 +66,65 @@ export const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('account_settings_pk', ['account_id', 'region', 'principal_arn', 'name'])
         .execute();
 
+    },
+  },
+  '0002-ecs-container-instances-tasks': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('container_instances')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('cluster_arn', 'text', (c) => c.notNull())
+        .addColumn('ec2_instance_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('agent_connected', 'integer', (c) => c.notNull())
+        .addColumn('last_heartbeat_at', 'bigint')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('registered_at', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      // ListContainerInstances (by cluster and status, in ARN order) and the cluster's counts.
+      await db.schema.createIndex('container_instances_cluster').on('container_instances').columns(['cluster_arn', 'status', 'arn']).execute();
+
+      await db.schema
+        .createTable('tasks')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('cluster_arn', 'text', (c) => c.notNull())
+        .addColumn('container_instance_arn', 'text')
+        .addColumn('family', 'text', (c) => c.notNull())
+        .addColumn('task_definition_arn', 'text', (c) => c.notNull())
+        .addColumn('started_by', 'text')
+        .addColumn('group_name', 'text', (c) => c.notNull())
+        .addColumn('service_name', 'text')
+        .addColumn('desired_status', 'text', (c) => c.notNull())
+        .addColumn('last_status', 'text', (c) => c.notNull())
+        .addColumn('launch_type', 'text', (c) => c.notNull())
+        .addColumn('private_ipv4_address', 'text')
+        .addColumn('attachment_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      // ListTasks: every filter is an equality on the cluster's tasks of one desired status, in ARN order.
+      await db.schema.createIndex('tasks_cluster_desired').on('tasks').columns(['cluster_arn', 'desired_status', 'arn']).execute();
+      await db.schema.createIndex('tasks_instance').on('tasks').columns(['container_instance_arn', 'last_status']).execute();
+      await db.schema.createIndex('tasks_family').on('tasks').columns(['cluster_arn', 'family', 'desired_status']).execute();
+      await db.schema.createIndex('tasks_started_by').on('tasks').columns(['cluster_arn', 'started_by']).execute();
+      await db.schema.createIndex('tasks_service').on('tasks').columns(['cluster_arn', 'service_name', 'desired_status']).execute();
+      // The cluster's running/pending counts.
+      await db.schema.createIndex('tasks_cluster_last').on('tasks').columns(['cluster_arn', 'last_status', 'launch_type']).execute();
+      // An awsvpc address belongs to one live task at a time, whatever the race.
+      await db.schema
+        .createIndex('tasks_live_address')
+        .on('tasks')
+        .column('private_ipv4_address')
+        .unique()
+        .where(sql.ref('last_status'), '<>', 'STOPPED')
+        .execute();
+      await db.schema.createIndex('tasks_attachment').on('tasks').column('attachment_id').execute();
     },
   },
 };
