@@ -3,6 +3,8 @@
 // imports dist/bench/NAME.js and calls its run(args). Without a known NAME it
 // lists the benchmarks that are built.
 import { existsSync, readdirSync } from 'node:fs';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 

@@ -30,6 +30,8 @@ export const STATE_DIR_LABEL = 'berth.agent.state-dir';
 /** The stoppedReason of a task stopped because the control plane's full desired state no longer has it. */
 export const UNLISTED_TASK_REASON = 'Task stopped by the control plane while the agent was disconnected';
 const CLEANED_UP_REASON = 'Task already stopped and cleaned up on this container instance';
+/** How many cleaned-up task ARNs the engine remembers (oldest forgotten first). */
+const FORGOTTEN_LIMIT = 10_000;
 
 export interface TaskEngineOptions {
   runtime: ContainerRuntime;
@@ -244,6 +246,7 @@ export class TaskEngine {
       onCleanedUp: (arn) => {
         this.#actors.delete(arn);
         this.#forgotten.add(arn);
+        if (this.#forgotten.size > FORGOTTEN_LIMIT) this.#forgotten.delete(this.#forgotten.values().next().value!);
       },
     };
     const actor = new TaskActor(rec, ctx);

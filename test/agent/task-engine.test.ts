@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pino } from 'pino';
 import { ECS_LABELS } from '../../src/agent/container-config.js';
 import { TASK_STATUSES, type TaskAssignment, type TaskReport, type TaskStatus } from '../../src/agent/protocol.js';
 import { DockerRuntime } from '../../src/agent/runtime/docker.js';
@@ -92,7 +93,11 @@ class Reports {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; last report: ${JSON.stringify(this.last(arn))}`));
+        // Say what Docker thinks too, so that a failure tells engine from runtime.
+        void containersOf(arn)
+          .then((cs) => Promise.all(cs.map((c) => runtime.inspectContainer(c.id))))
+          .catch((e: unknown) => [String(e)])
+          .then((docker) => reject(new Error(`timed out waiting for ${what}; last report: ${JSON.stringify(this.last(arn))}; Docker: ${JSON.stringify(docker)}`)));
       }, ms);
       this.#waiters.add(check);
     });
@@ -102,6 +107,8 @@ class Reports {
     return this.until(arn, (r) => r.status === status, status, ms);
   }
 }
+
+const testLog = process.env.BERTH_TEST_LOG ? pino({ level: process.env.BERTH_TEST_LOG }, pino.destination(2)) : undefined;
 
 function engine(reports: Reports, more: Partial<TaskEngineOptions> = {}): TaskEngine {
   const stateDir = more.stateDir ?? mkdtempSync(join(tmpdir(), 'berth-engine-'));
@@ -115,6 +122,7 @@ function engine(reports: Reports, more: Partial<TaskEngineOptions> = {}): TaskEn
     stateDir,
     report: reports.push,
     labels: { [TEST_LABEL]: RUN },
+    log: testLog,
     ...more,
   });
   engines.push(e);
@@ -236,7 +244,8 @@ test('bridge: httpd with a dynamic host port runs, answers on 127.0.0.1, stops, 
   // After the cleanup delay the container is gone, and the engine forgets the task.
   for (let i = 0; i < 50 && (await containersOf(a.taskArn)).length; i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal((await containersOf(a.taskArn)).length, 0, 'the stopped container was not removed');
-  assert.equal(e.task(a.taskArn), undefined);
+  for (let i = 0; i < 50 && e.task(a.taskArn); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(e.task(a.taskArn), undefined, 'the engine still holds the cleaned-up task');
 });
 
 test('an essential container exiting 3 stops the task: EssentialContainerExited; other containers are stopped', { skip }, async () => {
@@ -426,13 +435,13 @@ test('bridge links, task and shared volumes, volumesFrom, and pid/ipc namespaces
         command: ['sh', '-c', check],
         links: ['writer:srv'],
         volumesFrom: [{ sourceContainer: 'writer', readOnly: true }],
-        mountPoints: [{ sourceVolume: 'shared', containerPath: '/shared' }],
+        mountPoints: [{ sourceVolume: shared, containerPath: '/shared' }],
       },
     ],
     {
       pidMode: 'task',
       ipcMode: 'task',
-      volumes: [{ name: 'data' }, { name: 'shared', dockerVolumeConfiguration: { scope: 'shared', autoprovision: true, labels: { [TEST_LABEL]: RUN } } }],
+      volumes: [{ name: 'data' }, { name: shared, dockerVolumeConfiguration: { scope: 'shared', autoprovision: true, labels: { [TEST_LABEL]: RUN } } }],
     },
   );
   e.apply(a);

@@ -167,3 +167,65 @@ test('two awsvpc tasks both listening on port 80 each answer on their own addres
   }
   assert.notEqual(addresses[0], addresses[1]);
 });
+
+test('dependsOn: the app starts only after its sidecar COMPLETEs and its checker is HEALTHY', async (t) => {
+  if (!requireDocker(t)) return;
+  const td = await register('ordered', {
+    volumes: [{ name: 'shared' }],
+    containerDefinitions: [
+      { name: 'init', image: TEST_IMAGE, memory: 16, essential: false, mountPoints: [{ sourceVolume: 'shared', containerPath: '/shared' }], command: ['sh', '-c', 'sleep 1; echo init-done > /shared/order'] },
+      {
+        name: 'checker',
+        image: TEST_IMAGE,
+        memory: 16,
+        essential: false,
+        command: ['sh', '-c', 'sleep 1; touch /tmp/ready; sleep 3600'],
+        healthCheck: { command: ['CMD-SHELL', 'test -f /tmp/ready'], interval: 5, timeout: 2, retries: 3, startPeriod: 0 },
+      },
+      {
+        name: 'app',
+        image: TEST_IMAGE,
+        memory: 16,
+        mountPoints: [{ sourceVolume: 'shared', containerPath: '/shared' }],
+        dependsOn: [
+          { containerName: 'init', condition: 'COMPLETE' },
+          { containerName: 'checker', condition: 'HEALTHY' },
+        ],
+        command: ['sh', '-c', 'cat /shared/order >> /shared/seen; sleep 3600'],
+      },
+    ],
+  });
+  const task = await run(td);
+  const running = await waitFor(task.taskArn!, 'RUNNING', 90_000);
+  const byName = Object.fromEntries(running.containers!.map((c) => [c.name, c]));
+  assert.equal(byName.init!.lastStatus, 'STOPPED');
+  assert.equal(byName.init!.exitCode, 0);
+  assert.equal(byName.checker!.healthStatus, 'HEALTHY');
+  // The app read what init wrote: it started after init completed.
+  const appId = byName.app!.runtimeId!;
+  const seen = spawnSync('docker', ['exec', appId, 'cat', '/shared/seen'], { encoding: 'utf8' });
+  assert.equal(seen.stdout.trim(), 'init-done', seen.stderr);
+  await ecs.send(new StopTaskCommand({ task: task.taskArn! }));
+});
+
+test('healthCheck: HEALTHY and UNHEALTHY show in the container and the task', async (t) => {
+  if (!requireDocker(t)) return;
+  const health = (cmd: string) => ({ command: ['CMD-SHELL', cmd], interval: 5, timeout: 2, retries: 1, startPeriod: 0 });
+  const good = await run(await register('healthy', { containerDefinitions: [{ name: 'main', image: TEST_IMAGE, memory: 16, command: ['sleep', '3600'], healthCheck: health('true') }] }));
+  const bad = await run(await register('unhealthy', { containerDefinitions: [{ name: 'main', image: TEST_IMAGE, memory: 16, command: ['sleep', '3600'], healthCheck: health('exit 1') }] }));
+  const deadline = Date.now() + 60_000;
+  let g: Task | undefined;
+  let u: Task | undefined;
+  while (Date.now() < deadline) {
+    [g, u] = (await ecs.send(new DescribeTasksCommand({ tasks: [good.taskArn!, bad.taskArn!] }))).tasks!;
+    // describe-tasks answers in the order asked for
+    if (g!.taskArn !== good.taskArn) [g, u] = [u, g];
+    if (g!.healthStatus === 'HEALTHY' && u!.healthStatus === 'UNHEALTHY') break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(g!.containers![0]!.healthStatus, 'HEALTHY');
+  assert.equal(g!.healthStatus, 'HEALTHY');
+  assert.equal(u!.containers![0]!.healthStatus, 'UNHEALTHY');
+  assert.equal(u!.healthStatus, 'UNHEALTHY');
+  for (const task of [good, bad]) await ecs.send(new StopTaskCommand({ task: task.taskArn! }));
+});

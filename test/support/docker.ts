@@ -35,7 +35,7 @@ export function buildTestImage(): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-image-'));
   try {
     copyFileSync(busyboxPath(), join(dir, 'busybox'));
-    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nCMD ["sh"]\n');
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /tmp /var/www && chmod 1777 /tmp"]\nCMD ["sh"]\n');
     const r = spawnSync('docker', ['build', '-q', '-t', TEST_IMAGE, dir], { encoding: 'utf8', timeout: 120_000 });
     if (r.status !== 0) throw new Error(`docker build of ${TEST_IMAGE} failed: ${r.stderr}`);
   } finally {
