@@ -53,6 +53,7 @@ export const OUT_OF_MEMORY = 'OutOfMemoryError: Container killed due to memory u
 const DEPENDENCY_FAILURE_EXIT_CODE = 143;
 const STOP_RETRY_DELAY_MS = 2000;
 const STOP_ATTEMPTS = 5;
+const MAILBOX_CALL_TIMEOUT_MS = 30_000;
 
 export interface EngineSettings {
   hostAddress: string;
@@ -228,7 +229,7 @@ export class TaskActor {
         }
         return;
       case 'runtime':
-        this.#onRuntimeEvent(m.event);
+        await this.#onRuntimeEvent(m.event);
         return;
       case 'stepDone':
         this.#onStepDone(m.container, m.to, m.result);
@@ -251,14 +252,19 @@ export class TaskActor {
     return this.#rec.containers.find((c) => c.name === name);
   }
 
-  #onRuntimeEvent(e: RuntimeEvent): void {
+  async #onRuntimeEvent(e: RuntimeEvent): Promise<void> {
     if (e.type === 'resync') return;
     const c = this.#rec.containers.find((x) => x.runtimeId === e.id);
     if (!c) return;
     switch (e.type) {
-      case 'die':
-        this.#exited(c, e.exitCode, e.at);
+      case 'die': {
+        if (c.known === 'STOPPED') return;
+        // Like the ECS agent, look at the container itself: whether it was OOM-killed, when it started and ended.
+        const info = await bounded(this.#ctx.runtime.inspectContainer(e.id), 'docker inspect').catch(() => undefined);
+        if (info && (info.state === 'exited' || info.state === 'dead')) this.#observe(c, info);
+        else this.#exited(c, e.exitCode, e.at);
         return;
+      }
       case 'oom':
         c.oomKilled = true;
         if (c.known === 'STOPPED') c.reason ??= OUT_OF_MEMORY;
@@ -591,7 +597,7 @@ export class TaskActor {
     const rec = this.#rec;
     let found;
     try {
-      found = await this.#ctx.runtime.listContainers({ [ECS_LABELS.taskArn]: this.taskArn });
+      found = await bounded(this.#ctx.runtime.listContainers({ [ECS_LABELS.taskArn]: this.taskArn }), 'docker ps');
     } catch (e) {
       this.#log.warn({ [AGENT_LOG.error]: String(e) }, 'could not list the task\'s containers; carrying on from the saved state');
       return;
@@ -614,7 +620,7 @@ export class TaskActor {
       c.dockerName = pick.name;
       let info: ContainerInfo | undefined;
       try {
-        info = await this.#ctx.runtime.inspectContainer(pick.id);
+        info = await bounded(this.#ctx.runtime.inspectContainer(pick.id), 'docker inspect');
       } catch (e) {
         this.#log.warn({ [AGENT_LOG.container]: c.name, [AGENT_LOG.error]: String(e) }, 'could not inspect an adopted container');
         continue;
@@ -915,7 +921,7 @@ export class TaskActor {
       if (!c.runtimeId || c.known === 'STOPPED' || this.#applied.has(c.name) || rank(c.known) < rank('CREATED')) continue;
       let info: ContainerInfo | undefined;
       try {
-        info = await this.#ctx.runtime.inspectContainer(c.runtimeId);
+        info = await bounded(this.#ctx.runtime.inspectContainer(c.runtimeId), 'docker inspect');
       } catch {
         continue;
       }
@@ -930,7 +936,7 @@ export class TaskActor {
     for (const c of ordered) {
       if (!c.runtimeId && rank(c.known) < rank('CREATED') && !c.failure) continue;
       try {
-        await runtime.removeContainer(c.runtimeId ?? c.dockerName);
+        await bounded(runtime.removeContainer(c.runtimeId ?? c.dockerName), 'docker rm');
       } catch (e) {
         this.#log.warn({ [AGENT_LOG.container]: c.name, [AGENT_LOG.error]: errorText(e) }, 'could not remove container');
       }
@@ -938,7 +944,7 @@ export class TaskActor {
     for (const v of this.#rec.volumes) {
       if (v.kind !== 'task') continue;
       try {
-        await runtime.removeVolume(v.dockerName);
+        await bounded(runtime.removeVolume(v.dockerName), 'docker volume rm');
       } catch (e) {
         this.#log.warn({ volume: v.dockerName, [AGENT_LOG.error]: errorText(e) }, 'could not remove task volume');
       }
@@ -963,6 +969,15 @@ function attachmentStatus(s: TaskStatus): string {
     default:
       return 'ATTACHED';
   }
+}
+
+/** Runtime calls made while the mailbox waits are bounded: a hung daemon must not wedge the actor. */
+function bounded<T>(p: Promise<T>, what: string, ms = MAILBOX_CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function errorText(e: unknown): string {

@@ -22,7 +22,7 @@ import {
 import { registeredResources, reserve, toResourceList, type Reservation } from './instance-resources.js';
 import { retryOnConflict, VersionConflict } from './optimistic.js';
 import { decodeToken, encodeToken, pageSize } from './pagination.js';
-import { compileQuery, QueryError, type InstanceFacts, type Predicate } from './placement/simple-query.js';
+import { compileQuery, PlacementInputError, type InstanceSnapshot, type Query } from './placement/index.js';
 import { addTags, checkTags, listTags } from './tags.js';
 
 // ECS container instances: the hosts whose agents run tasks. An agent
@@ -134,6 +134,49 @@ export async function taskCounts(tx: Tx, arns: string[]): Promise<Map<string, Ta
     }
   }
   return out;
+}
+
+/** Live tasks (desired RUNNING, not yet STOPPED) of each instance by task group: what distinctInstance, spread and task:group look at. */
+export async function taskGroups(tx: Tx, arns: string[]): Promise<Map<string, Map<string, number>>> {
+  const out = new Map<string, Map<string, number>>(arns.map((a) => [a, new Map()]));
+  for (let i = 0; i < arns.length; i += 500) {
+    const rows = await tx
+      .selectFrom('tasks')
+      .select(['container_instance_arn', 'group_name'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('container_instance_arn', 'in', arns.slice(i, i + 500))
+      .where('desired_status', '=', 'RUNNING')
+      .where('last_status', '<>', 'STOPPED')
+      .groupBy(['container_instance_arn', 'group_name'])
+      .execute();
+    for (const r of rows) out.get(r.container_instance_arn!)!.set(r.group_name, Number(r.n));
+  }
+  return out;
+}
+
+/** Instances as placement and the cluster query language see them (read inside `tx`). */
+export async function instanceSnapshots(tx: Tx, recs: InstanceRecord[]): Promise<InstanceSnapshot[]> {
+  const arns = recs.map((r) => r.arn);
+  const counts = await taskCounts(tx, arns);
+  const groups = await taskGroups(tx, arns);
+  return recs.map((rec) => {
+    const r = rec.body.remaining;
+    return {
+      arn: rec.arn,
+      ec2InstanceId: rec.ec2InstanceId,
+      status: rec.status,
+      agentConnected: rec.agentConnected,
+      agentVersion: rec.body.versionInfo?.agentVersion,
+      registeredAt: rec.registeredAt,
+      runningTasksCount: counts.get(rec.arn)!.running,
+      attributes: new Map(rec.body.attributes.map((a) => [a.name!, a.value])),
+      taskGroups: groups.get(rec.arn)!,
+      cpu: r.cpu,
+      memory: r.memory,
+      ports: new Set(r.ports.map(Number)),
+      portsUdp: new Set(r.portsUdp.map(Number)),
+    };
+  });
 }
 
 export class ContainerInstances {
@@ -316,12 +359,12 @@ export class ContainerInstances {
   ): Promise<{ containerInstanceArns: string[]; nextToken?: string }> {
     const limit = pageSize(input.maxResults, 100);
     const after = decodeToken(input.nextToken, ['string'])?.[0];
-    let predicate: Predicate | undefined;
+    let query: Query | undefined;
     if (input.filter !== undefined) {
       try {
-        predicate = compileQuery(input.filter);
+        query = compileQuery(input.filter);
       } catch (e) {
-        if (e instanceof QueryError) throw invalid(`The filter expression '${input.filter}' cannot be evaluated: ${e.message}.`);
+        if (e instanceof PlacementInputError) throw invalid(e.message);
         throw e;
       }
     }
@@ -329,11 +372,11 @@ export class ContainerInstances {
     let q = this.store.db.selectFrom('container_instances').selectAll().where('cluster_arn', '=', cluster.arn).orderBy('arn');
     q = input.status ? q.where('status', '=', input.status) : q.where('status', '<>', 'INACTIVE');
     if (after !== undefined) q = q.where('arn', '>', after);
-    if (!predicate) q = q.limit(limit + 1);
+    if (!query) q = q.limit(limit + 1);
     let rows = (await q.execute()).map(toInstanceRecord);
-    if (predicate) {
-      const counts = await taskCounts(this.store.db, rows.map((r) => r.arn));
-      rows = rows.filter((r) => predicate!(factsOf(r, counts.get(r.arn)!)));
+    if (query) {
+      const snapshots = await instanceSnapshots(this.store.db, rows);
+      rows = rows.filter((_, i) => query!.matches(snapshots[i]!));
     }
     const page = rows.slice(0, limit).map((r) => r.arn);
     return { containerInstanceArns: page, nextToken: rows.length > limit ? encodeToken([page.at(-1)!]) : undefined };
@@ -527,16 +570,6 @@ export class ContainerInstances {
     const rec = await readInstance(this.store.db, arn);
     return !!rec && rec.status !== 'INACTIVE' && rec.accountId === scope.accountId && rec.region === scope.region;
   }
-}
-
-function factsOf(rec: InstanceRecord, counts: TaskCounts): InstanceFacts {
-  return {
-    ec2InstanceId: rec.ec2InstanceId,
-    agentConnected: rec.agentConnected,
-    agentVersion: rec.body.versionInfo?.agentVersion,
-    runningTasksCount: counts.running,
-    attributes: rec.body.attributes,
-  };
 }
 
 function health(rec: InstanceRecord): ContainerInstanceHealthStatus {

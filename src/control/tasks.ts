@@ -21,13 +21,23 @@ import type { Store, Tx } from '../store/store.js';
 import { silentNotifier, type AgentNotifier } from './agent-notifier.js';
 import { containerArn, parseArn, taskArn, type Scope } from './arns.js';
 import type { ClusterRecord, Clusters } from './clusters.js';
-import { taskCounts, type InstanceTaskStopper } from './container-instances.js';
+import { instanceSnapshots, type InstanceTaskStopper } from './container-instances.js';
 import { instanceArnOf, readInstance, saveInstance, toInstanceRecord, type InstanceRecord } from './instance-record.js';
-import { release, type Reservation } from './instance-resources.js';
+import { release, reserve, type Reservation } from './instance-resources.js';
 import { retryOnConflict, VersionConflict } from './optimistic.js';
 import { decodeToken, encodeToken, pageSize } from './pagination.js';
-import { defaultFilters, placeFirstFit, type Candidate, type Filter } from './placement/first-fit.js';
-import { compileQuery, QueryError, type Predicate } from './placement/simple-query.js';
+import {
+  parseConstraints,
+  parseStrategies,
+  placeOnInstances,
+  placeTasks,
+  PlacementInputError,
+  RUN_TASK_DEFAULT_STRATEGY,
+  type Constraint,
+  type Plan,
+  type PlacementRequest,
+  type Strategy,
+} from './placement/index.js';
 import { addManagedTags, addTags, checkTags, listTags } from './tags.js';
 import { parseTaskCpu, parseTaskMemory } from './task-definition-rules.js';
 import { readTaskDefinition, type TaskDefinitions } from './task-definitions.js';
@@ -36,8 +46,9 @@ import { applyTaskChange, isTaskStatus, type ContainerChange, type TaskBody, typ
 
 export type { AgentNotifier } from './agent-notifier.js';
 
-// ECS tasks: RunTask and StartTask place them (first-fit for now) and commit
-// the placement together with the instances' resources, checking each
+// ECS tasks: RunTask and StartTask place them (placement/: ECS's filters,
+// strategies and constraints over a snapshot read in the transaction) and
+// commit the placement together with the instances' resources, checking each
 // instance row's version, so concurrent launches never overcommit; StopTask
 // and forced deregistrations change their desired status; the agents' reports
 // (Submit*StateChange) move their last status forward, and the report that
@@ -70,8 +81,10 @@ interface Launch {
   enableExecuteCommand: boolean;
   /** awsvpc tasks: the subnet their ENI is reported in. */
   subnetId?: string;
-  /** memberOf constraints, as filters. */
-  constraints: Predicate[];
+  /** The task definition's and the request's placement constraints, compiled. */
+  constraints: Constraint[];
+  /** RunTask's strategies (ECS's default when the request names none). */
+  strategy: Strategy[];
 }
 
 interface LaunchInput {
@@ -301,18 +314,14 @@ export class Tasks implements InstanceTaskStopper {
     if (!awsvpc && input.networkConfiguration) throw invalid('Network Configuration is not valid for the given networkMode of this task definition.');
     if (awsvpc && !net!.subnets?.length) throw invalid('subnets can not be empty.');
 
-    if (input.placementStrategy?.length) {
-      throw invalid(`berth cannot apply placementStrategy yet (${input.placementStrategy.map((s) => s.type).join(', ')}): it places tasks first-fit until ECS's placement model lands.`);
-    }
-    const constraints: Predicate[] = [];
-    for (const c of [...(td.placementConstraints ?? []), ...(input.placementConstraints ?? [])]) {
-      if (c.type !== 'memberOf') throw invalid(`berth cannot apply the placement constraint '${c.type}' yet.`);
-      try {
-        constraints.push(compileQuery(c.expression ?? ''));
-      } catch (e) {
-        if (e instanceof QueryError) throw invalid(`The placement constraint expression '${c.expression ?? ''}' cannot be evaluated: ${e.message}.`);
-        throw e;
-      }
+    let strategy: Strategy[];
+    let constraints: Constraint[];
+    try {
+      strategy = parseStrategies(input.placementStrategy, RUN_TASK_DEFAULT_STRATEGY);
+      constraints = parseConstraints(td.placementConstraints, input.placementConstraints);
+    } catch (e) {
+      if (e instanceof PlacementInputError) throw invalid(e.message);
+      throw e;
     }
 
     let tags = input.tags ?? [];
@@ -335,6 +344,7 @@ export class Tasks implements InstanceTaskStopper {
       enableExecuteCommand: input.enableExecuteCommand ?? false,
       subnetId: awsvpc ? net!.subnets![0] : undefined,
       constraints,
+      strategy,
     };
   }
 
@@ -394,45 +404,44 @@ export class Tasks implements InstanceTaskStopper {
     return body;
   }
 
+  /** What placement is asked for each task of the launch. */
+  #placementRequest(l: Launch): PlacementRequest {
+    return {
+      // berth does not account for GPUs yet (instance-resources keeps them as registered): no GPU demand.
+      demand: { cpu: l.reservation.cpu, memory: l.reservation.memory, ports: l.reservation.ports, portsUdp: l.reservation.portsUdp, eni: l.subnetId !== undefined, gpus: 0 },
+      group: l.group,
+      requiresAttributes: (l.td.requiresAttributes ?? []).map((a) => ({ name: a.name!, value: a.value })),
+      constraints: l.constraints,
+    };
+  }
+
   /**
-   * Places and commits, as one transaction: `choose` reads the candidates
-   * and plans; every instance that receives tasks is written back only if its
-   * version is still the one read, else the whole attempt runs again.
+   * Places and commits, as one transaction: `choose` reads the instances it
+   * considers and plans; every instance that receives tasks is written back
+   * only if its version is still the one read, else the whole attempt runs
+   * again on fresh reads.
    */
   async #launch(
     scope: Scope,
     l: Launch,
     now: number,
-    choose: (tx: Tx, filters: Filter[]) => Promise<{ placements: InstanceRecord[]; changed: Map<string, Candidate>; failures: Failure[] }>,
+    choose: (tx: Tx) => Promise<{ plan: Plan; records: Map<string, InstanceRecord> }>,
   ): Promise<{ tasks: Task[]; failures: Failure[] }> {
     const { bodies, failures } = await retryOnConflict(() =>
       this.store.transaction(async (tx) => {
-        const filters: Filter[] = [];
-        if (l.constraints.length) {
-          const instances = await tx.selectFrom('container_instances').selectAll().where('cluster_arn', '=', l.cluster.arn).execute();
-          const recs = new Map(instances.map((r) => [r.arn, toInstanceRecord(r)]));
-          const counts = await taskCounts(tx, [...recs.keys()]);
-          filters.push((c) => {
-            const rec = recs.get(c.arn)!;
-            const facts = {
-              ec2InstanceId: rec.ec2InstanceId,
-              agentConnected: rec.agentConnected,
-              agentVersion: rec.body.versionInfo?.agentVersion,
-              runningTasksCount: counts.get(c.arn)?.running ?? 0,
-              attributes: rec.body.attributes,
-            };
-            return l.constraints.every((p) => p(facts)) ? undefined : 'MemberOf';
-          });
-        }
-        const plan = await choose(tx, defaultFilters(filters));
-        for (const [arn, after] of plan.changed) {
-          const rec = plan.placements.find((p) => p.arn === arn)!;
-          const remaining = { ...rec.body.remaining, cpu: after.cpu, memory: after.memory, ports: [...after.ports], portsUdp: [...after.portsUdp] };
+        const { plan, records } = await choose(tx);
+        const taken = new Map<string, number>();
+        for (const arn of plan.placements) taken.set(arn, (taken.get(arn) ?? 0) + 1);
+        for (const [arn, n] of taken) {
+          const rec = records.get(arn)!;
+          let remaining = rec.body.remaining;
+          for (let i = 0; i < n; i++) remaining = reserve(remaining, l.reservation);
           await saveInstance(tx, rec, { body: { ...rec.body, remaining } });
         }
         const nextAddress = l.subnetId !== undefined ? await freeAddresses(tx) : undefined;
         const bodies: TaskBody[] = [];
-        for (const instance of plan.placements) {
+        for (const arn of plan.placements) {
+          const instance = records.get(arn)!;
           const body = this.#newTask(scope, l, instance, nextAddress?.(), now);
           await tx
             .insertInto('tasks')
@@ -488,19 +497,21 @@ export class Tasks implements InstanceTaskStopper {
     if (launchType !== 'EC2') throw invalid(`berth runs tasks on its registered container instances only (launchType EC2), not ${launchType}.`);
     if (input.platformVersion !== undefined) throw invalid('The platform version must be null when specifying an EC2 launch type.');
     const l = await this.#prepare(scope, input, { startedByMax: 128 });
-    return this.#launch(scope, l, now, async (tx, filters) => {
+    const request = { ...this.#placementRequest(l), count, strategy: l.strategy };
+    return this.#launch(scope, l, now, async (tx) => {
+      // DRAINING instances take nothing new, but their tasks still count when spreading.
       const rows = await tx
         .selectFrom('container_instances')
         .selectAll()
         .where('cluster_arn', '=', l.cluster.arn)
-        .where('status', '=', 'ACTIVE')
+        .where('status', '<>', 'INACTIVE')
         .orderBy('registered_at')
         .orderBy('arn')
         .execute();
-      if (!rows.length) throw invalid('No Container Instances were found in your cluster.');
       const recs = rows.map(toInstanceRecord);
-      const plan = placeFirstFit(recs.map(candidateOf), l.reservation, count, filters);
-      return { placements: plan.placements.map((arn) => recs.find((r) => r.arn === arn)!), changed: plan.changed, failures: plan.failures };
+      if (!recs.some((r) => r.status === 'ACTIVE')) throw invalid('No Container Instances were found in your cluster.');
+      const plan = placeTasks(await instanceSnapshots(tx, recs), request, { random: Math.random });
+      return { plan, records: new Map(recs.map((r) => [r.arn, r])) };
     });
   }
 
@@ -509,32 +520,16 @@ export class Tasks implements InstanceTaskStopper {
     if (!refs.length) throw invalid('containerInstances can not be empty.');
     if (refs.length > 10) throw invalid('containerInstances can have at most 10 items.');
     const l = await this.#prepare(scope, input, { startedByMax: 128 });
-    return this.#launch(scope, l, now, async (tx, filters) => {
-      const placements: InstanceRecord[] = [];
-      const changed = new Map<string, Candidate>();
-      const failures: Failure[] = [];
-      for (const ref of refs) {
-        const arn = instanceArnOf(scope, l.cluster.body.clusterName, ref);
+    return this.#launch(scope, l, now, async (tx) => {
+      const arns = refs.map((ref) => instanceArnOf(scope, l.cluster.body.clusterName, ref));
+      // The named instances of this cluster, deregistered ones too (placement answers INACTIVE for them, MISSING for the rest).
+      const records = new Map<string, InstanceRecord>();
+      for (const arn of new Set(arns)) {
         const rec = await readInstance(tx, arn);
-        if (!rec || rec.clusterArn !== l.cluster.arn || rec.accountId !== scope.accountId || rec.region !== scope.region) {
-          failures.push({ arn, reason: 'MISSING' });
-          continue;
-        }
-        if (rec.status === 'INACTIVE') {
-          failures.push({ arn, reason: 'INACTIVE' });
-          continue;
-        }
-        // An instance named twice takes a task each time, from what the first left.
-        const candidate = changed.get(arn) ?? candidateOf(rec);
-        const plan = placeFirstFit([candidate], l.reservation, 1, filters);
-        if (plan.placements.length) {
-          placements.push(rec);
-          changed.set(arn, plan.changed.get(arn)!);
-        } else {
-          failures.push(...plan.failures);
-        }
+        if (rec && rec.clusterArn === l.cluster.arn && rec.accountId === scope.accountId && rec.region === scope.region) records.set(arn, rec);
       }
-      return { placements, changed, failures };
+      const plan = placeOnInstances(await instanceSnapshots(tx, [...records.values()]), this.#placementRequest(l), arns, { random: Math.random });
+      return { plan, records };
     });
   }
 
@@ -756,11 +751,6 @@ export class Tasks implements InstanceTaskStopper {
     }
     return { acknowledgment: 'true' };
   }
-}
-
-function candidateOf(rec: InstanceRecord): Candidate {
-  const r = rec.body.remaining;
-  return { arn: rec.arn, agentConnected: rec.agentConnected, cpu: r.cpu, memory: r.memory, ports: r.ports, portsUdp: r.portsUdp };
 }
 
 /** `arn:aws:ecs:…:attachment/<id>` or the bare id. */

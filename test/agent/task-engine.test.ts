@@ -11,7 +11,7 @@ import { ECS_LABELS } from '../../src/agent/container-config.js';
 import { TASK_STATUSES, type TaskAssignment, type TaskReport, type TaskStatus } from '../../src/agent/protocol.js';
 import { DockerRuntime } from '../../src/agent/runtime/docker.js';
 import { busyboxRootfs, findStaticBusybox, tarArchive } from '../../src/agent/runtime/scratch-image.js';
-import { CONTAINER_VANISHED, ESSENTIAL_CONTAINER_EXITED, TaskEngine, UNLISTED_TASK_REASON, type TaskEngineOptions } from '../../src/agent/task-engine.js';
+import { CONTAINER_VANISHED, ESSENTIAL_CONTAINER_EXITED, OUT_OF_MEMORY, TaskEngine, UNLISTED_TASK_REASON, type TaskEngineOptions } from '../../src/agent/task-engine.js';
 
 // The task engine against the real Docker engine. Images are built FROM
 // scratch with the host's static busybox; nothing is pulled from a registry.
@@ -272,6 +272,17 @@ test('an essential container exiting 3 stops the task: EssentialContainerExited;
   assertMonotonic(reports.of(a.taskArn));
 });
 
+test('an essential container killed for its memory stops the task with OutOfMemoryError', { skip }, async () => {
+  const reports = new Reports();
+  const e = engine(reports);
+  const a = assignment([{ name: 'hog', image, memory: 8, command: ['sh', '-c', 'x=$(head -c 50000000 /dev/zero | tr "\\0" a); echo survived'] }]);
+  e.apply(a);
+  const done = await reports.status(a.taskArn, 'STOPPED');
+  assert.equal(done.containers[0]!.exitCode, 137);
+  assert.equal(done.containers[0]!.reason, OUT_OF_MEMORY);
+  assert.equal(done.stopCode, 'EssentialContainerExited');
+});
+
 test('dependsOn: a sidecar that must COMPLETE and a database that must be HEALTHY start first; stop goes in reverse', { skip }, async () => {
   const reports = new Reports();
   const e = engine(reports);
@@ -305,6 +316,26 @@ test('dependsOn: a sidecar that must COMPLETE and a database that must be HEALTH
   const [db2, app2] = await Promise.all(['db', 'app'].map((n) => runtime.inspectContainer(id(n))));
   assert.ok(app2!.finishedAt! <= db2!.finishedAt!, 'db stopped before app, which depends on it');
   assertMonotonic(reports.of(a.taskArn));
+});
+
+test('startTimeout: a dependency that is not HEALTHY within its startTimeout fails the task to start', { skip }, async () => {
+  const reports = new Reports();
+  const e = engine(reports);
+  const a = assignment([
+    sleeper('db', { startTimeout: 2, healthCheck: { command: ['CMD-SHELL', 'exit 1'], interval: 1, timeout: 2, retries: 1 } }),
+    sleeper('app', { dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }] }),
+  ]);
+  e.apply(a);
+  const done = await reports.status(a.taskArn, 'STOPPED');
+  const app = done.containers.find((c) => c.containerName === 'app')!;
+  const db = done.containers.find((c) => c.containerName === 'db')!;
+  assert.equal(done.stopCode, 'TaskFailedToStart');
+  assert.equal(app.reason, 'CannotStartContainerError: dependency graph: container ordering dependency [db] for target [app] has timed out.');
+  assert.equal(done.reason, app.reason);
+  assert.equal(app.exitCode, 143);
+  assert.equal(app.runtimeId, undefined, 'app was created although its dependency never became healthy');
+  const started = (await runtime.inspectContainer(db.runtimeId!))!.startedAt!;
+  assert.ok(done.executionStoppedAt! - started >= 1900, 'gave up before the startTimeout');
 });
 
 test('healthCheck: HEALTHY and UNHEALTHY containers; the task is UNHEALTHY', { skip }, async () => {

@@ -174,7 +174,7 @@ test('RunTask in a cluster without container instances is refused as ECS refuses
   await rejectsWith(core.tasks.run(scope, { cluster: name, taskDefinition: 'lonely' }, 0), 'InvalidParameterException', 'No Container Instances were found in your cluster.');
   await rejectsWith(core.tasks.run(scope, { cluster: name, taskDefinition: 'lonely', count: 11 }, 0), 'InvalidParameterException', /count/);
   await rejectsWith(core.tasks.run(scope, { cluster: name, taskDefinition: 'lonely', launchType: 'FARGATE' }, 0), 'InvalidParameterException');
-  await rejectsWith(core.tasks.run(scope, { cluster: name, taskDefinition: 'lonely', placementStrategy: [{ type: 'binpack', field: 'memory' }] }, 0), 'InvalidParameterException', /binpack/);
+  await rejectsWith(core.tasks.run(scope, { cluster: name, taskDefinition: 'lonely', placementStrategy: [{ type: 'binpack', field: 'disk' }] }, 0), 'InvalidParameterException', /binpack/);
   await rejectsWith(
     core.tasks.run(scope, { cluster: name, taskDefinition: 'lonely', overrides: { containerOverrides: [{ name: 'y' }] } }, 0),
     'InvalidParameterException',
@@ -527,7 +527,7 @@ test('task-level cpu and memory, and their overrides, size the task and reach th
   assert.equal(a!.overrides.containerOverrides![0]!.memoryReservation, 128);
 });
 
-test('memberOf placement constraints with simple expressions choose the instance; others are refused by name', async () => {
+test('memberOf and distinctInstance placement constraints choose the instance; a broken expression is refused', async () => {
   const name = await cluster();
   const plain = await addInstance(core, { cluster: name });
   const gpu = await addInstance(core, { cluster: name, attributes: [{ name: 'ecs.availability-zone', value: 'us-east-1b' }, { name: 'kind', value: 'gpu' }] });
@@ -537,11 +537,13 @@ test('memberOf placement constraints with simple expressions choose the instance
   assert.equal(out.tasks[0]!.availabilityZone, 'us-east-1b');
   const none = await core.tasks.run(scope, { cluster: name, taskDefinition: 'picky', placementConstraints: [{ type: 'memberOf', expression: 'attribute:kind == tpu' }] }, 0);
   assert.deepEqual(new Set(none.failures.map((f) => `${f.arn} ${f.reason}`)), new Set([`${plain} MemberOf`, `${gpu} MemberOf`]));
-  await rejectsWith(core.tasks.run(scope, { cluster: name, taskDefinition: 'picky', placementConstraints: [{ type: 'distinctInstance' }] }, 0), 'InvalidParameterException', /distinctInstance/);
+  const distinct = await core.tasks.run(scope, { cluster: name, taskDefinition: 'picky', group: 'solo', count: 3, placementConstraints: [{ type: 'distinctInstance' }] }, 0);
+  assert.deepEqual(new Set(distinct.tasks.map((t) => t.containerInstanceArn)), new Set([plain, gpu]));
+  assert.deepEqual(new Set(distinct.failures.map((f) => `${f.arn} ${f.reason}`)), new Set([`${plain} DistinctInstance`, `${gpu} DistinctInstance`]));
   await rejectsWith(
-    core.tasks.run(scope, { cluster: name, taskDefinition: 'picky', placementConstraints: [{ type: 'memberOf', expression: 'attribute:kind in [gpu, tpu]' }] }, 0),
+    core.tasks.run(scope, { cluster: name, taskDefinition: 'picky', placementConstraints: [{ type: 'memberOf', expression: 'attribute:kind in [gpu, tpu' }] }, 0),
     'InvalidParameterException',
-    /'in'/,
+    /never closed/,
   );
 });
 

@@ -11,8 +11,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildTestImage, containersOfTask, requireDocker, TEST_IMAGE } from '../support/docker.js';
+import { buildTestImage, containersOfTask, removeAgentLeftovers, requireDocker, TEST_IMAGE } from '../support/docker.js';
 import { ecsClient, startAgent, startBerth, type AgentProcess, type Berth } from './harness.js';
 
 // Faults between the control plane and an agent: `berth agent` killed and
@@ -40,6 +41,7 @@ before(async () => {
 
 after(async () => {
   await agent?.stop();
+  if (agent) removeAgentLeftovers(join(agent.dataDir, 'tasks'));
   for (const arn of started) {
     const ids = containersOfTask(arn);
     if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });

@@ -10,8 +10,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildTestImage, containersOfTask, requireDocker, TEST_IMAGE } from '../support/docker.js';
+import { buildTestImage, containersOfTask, removeAgentLeftovers, requireDocker, TEST_IMAGE } from '../support/docker.js';
 import { aws, ecsClient, startBerth, type Berth } from './harness.js';
 
 // Tasks that really run: berth up with its in-process agent on the local
@@ -34,6 +35,7 @@ after(async () => {
     if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
   }
   await b?.stop();
+  if (b) removeAgentLeftovers(join(b.dataDir, 'agent', 'tasks'));
 });
 
 async function register(family: string, def: Record<string, unknown>) {

@@ -50,3 +50,12 @@ export function containersOfTask(taskArn: string): string[] {
   const r = spawnSync('docker', ['ps', '-aq', '--filter', `label=com.amazonaws.ecs.task-arn=${taskArn}`], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean);
 }
+
+/** Removes every container and volume an agent with this state dir left behind (the label the task engine sets). */
+export function removeAgentLeftovers(stateDir: string): void {
+  const label = `label=berth.agent.state-dir=${stateDir}`;
+  const ids = spawnSync('docker', ['ps', '-aq', '--filter', label], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  if (ids.length) spawnSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
+  const volumes = spawnSync('docker', ['volume', 'ls', '-q', '--filter', label], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  if (volumes.length) spawnSync('docker', ['volume', 'rm', '-f', ...volumes], { stdio: 'ignore' });
+}

@@ -276,6 +276,7 @@ class Parser {
       values.push(t);
       const sep = this.next();
       if (sep?.kind === 'punct' && sep.text === ']') return values;
+      if (!sep) this.fail(sep, `the list opened at character ${open.at + 1} is never closed with ']'`);
       if (!sep || sep.kind !== 'punct' || sep.text !== ',') this.fail(sep, `expected ',' or ']' in the list opened at character ${open.at + 1}, found ${show(sep)}`);
     }
   }
@@ -295,7 +296,7 @@ class Parser {
       term.patterns = args.map((a) => {
         try {
           // Java's Pattern.matches: the pattern must match the whole value.
-          return new RegExp(`^(?:${a.text})$`, 'u');
+          return new RegExp(`^(?:${a.text})$`);
         } catch {
           return this.fail(a, `'${a.text}' is not a valid regular expression`);
         }
