@@ -19,5 +19,20 @@ export function dockerEngineFactory(opts: { imagePullBehavior: ImagePullBehavior
       stateDir: ctx.stateDir,
       report: ctx.report,
       log: ctx.log,
+      // Pulls can take minutes: their progress goes to the agent's log, at most one line a second per container.
+      onPullProgress: throttled((taskArn, containerName, line) => ctx.log.info({ task: taskArn, container: containerName }, `pull: ${line}`)),
     });
+}
+
+function throttled(fn: (taskArn: string, containerName: string, line: string) => void) {
+  const last = new Map<string, number>();
+  return (taskArn: string, containerName: string, line: string) => {
+    const key = `${taskArn}/${containerName}`;
+    const now = Date.now();
+    const done = /complete|downloaded newer image|up to date/i.test(line);
+    if (!done && now - (last.get(key) ?? 0) < 1000) return;
+    last.set(key, now);
+    if (done) last.delete(key);
+    fn(taskArn, containerName, line);
+  };
 }

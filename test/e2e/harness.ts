@@ -78,14 +78,7 @@ export async function startBerth(opts: { dataDir?: string; region?: string; extr
     env,
     process: child,
     output: () => out,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+    ...signals(child, exited),
   };
 }
 
@@ -163,13 +156,15 @@ export async function startAgent(b: Berth, opts: { cluster?: string; dataDir?: s
     dataDir,
     process: child,
     output: () => out,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+    ...signals(child, exited),
   };
+}
+
+/** stop (SIGTERM) and kill (SIGKILL) for a child process, each waiting for it to exit. */
+function signals(child: ChildProcess, exited: Promise<void>) {
+  const send = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return { stop: () => send('SIGTERM'), kill: () => send('SIGKILL') };
 }
