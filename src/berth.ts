@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { AccountSettings } from './control/account-settings.js';
 import { Clusters } from './control/clusters.js';
 import { ContainerInstances } from './control/container-instances.js';
+import { ServiceScheduler } from './control/reconcile/scheduler.js';
+import { Services } from './control/services.js';
 import { Tasks } from './control/tasks.js';
 import { AgentHub } from './gateway/agent-socket.js';
 import { TaskDefinitions } from './control/task-definitions.js';
@@ -53,11 +55,16 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   const taskDefinitions = new TaskDefinitions(store);
   const tasks = new Tasks(store, clusters, taskDefinitions);
   const containerInstances = new ContainerInstances(store, clusters, tasks);
+  const ecsServices = new Services(store, clusters, taskDefinitions, tasks);
+  // The service scheduler: a pass every second, and soon after an API change or a service task's report.
+  const scheduler = new ServiceScheduler(store, tasks, { log });
+  ecsServices.onChange((arn) => scheduler.kick(arn));
+  tasks.onServiceTaskChange(({ clusterArn, serviceName }) => scheduler.kick(`${clusterArn.replace(':cluster/', ':service/')}/${serviceName}`));
   await clusters.ensureDefault({ accountId: config.accountId, region: config.region });
   // One control plane: no agent is connected until it connects to this one.
   await containerInstances.markAllDisconnected(Date.now());
 
-  const services = indexServices([ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks }), stsService()]);
+  const services = indexServices([ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks, services: ecsServices }), stsService()]);
   const server = await startGateway({
     host: config.host,
     port: config.port,
@@ -75,6 +82,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     log,
   );
   tasks.setNotifier(hub);
+  scheduler.start();
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
   });
@@ -90,6 +98,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     store,
     server,
     async close() {
+      await scheduler.stop();
       hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

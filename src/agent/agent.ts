@@ -57,7 +57,7 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export type EngineFactory = (ctx: { report: (r: TaskReport) => void; clusterName: string; hostAddress: string; stateDir: string; log: Logger }) => Engine;
+export type EngineFactory = (ctx: { report: (r: TaskReport) => void; clusterName: string; hostAddress: string; availabilityZone: string; stateDir: string; log: Logger }) => Engine;
 
 interface AgentState {
   containerInstanceArn: string;
@@ -184,6 +184,7 @@ export class Agent {
       report: (r) => this.#enqueue(r),
       clusterName: this.opts.cluster,
       hostAddress: this.opts.hostAddress ?? '127.0.0.1',
+      availabilityZone: this.opts.availabilityZone ?? `${this.opts.region}a`,
       stateDir: join(this.opts.dataDir, 'tasks'),
       log: this.opts.log,
     });

@@ -7,6 +7,8 @@ import type {
   TaskOverride,
   Volume,
 } from '@aws-sdk/client-ecs';
+import { METADATA_MOUNT } from './metadata/layout.js';
+import { HOLDER_RESPONDER_COMMAND } from './metadata/responder.js';
 import type { ContainerSpec, HostSpec, PortBindingSpec } from './runtime/runtime.js';
 
 // A task definition (plus overrides and what the engine decided: names,
@@ -97,6 +99,8 @@ export interface ConfigContext {
   cpuArchitecture?: string;
   /** Turns a logConfiguration into Docker's LogConfig when berth can serve it (awslogs, once logs exist). */
   mapLogConfiguration?: (lc: LogConfiguration) => HostSpec['LogConfig'] | undefined;
+  /** The task's metadata directory on the host: the holder mounts it and runs the metadata responder. */
+  metadataDir?: string;
 }
 
 export function networkModeOf(td: TaskDefinition): NetworkMode {
@@ -559,7 +563,12 @@ export function containerSpec(ctx: ConfigContext, containerName: string): Contai
   return spec;
 }
 
-/** The holder: owns the task's network namespace (awsvpc: publishes every container port on the task's address) and the pid/ipc namespaces of `task` modes. */
+/**
+ * The holder: owns the task's network namespace (awsvpc: publishes every
+ * container port on the task's address) and the pid/ipc namespaces of `task`
+ * modes; with a metadata directory it also runs the metadata responder on
+ * the namespace's 127.0.0.1, up before any container of the task starts.
+ */
 export function holderSpec(ctx: ConfigContext, image: string): ContainerSpec {
   const td = ctx.taskDefinition;
   const mode = networkModeOf(td);
@@ -568,11 +577,12 @@ export function holderSpec(ctx: ConfigContext, image: string): ContainerSpec {
   const spec: ContainerSpec = {
     name: dockerName,
     Image: image,
-    Cmd: HOLDER_COMMAND,
+    Cmd: ctx.metadataDir ? HOLDER_RESPONDER_COMMAND : HOLDER_COMMAND,
     Labels: { ...(ctx.labels ?? {}), ...ecsLabels(ctx, HOLDER_CONTAINER_NAME) },
     StopTimeout: 10,
     HostConfig: host,
   };
+  if (ctx.metadataDir) host.Binds = [`${ctx.metadataDir}:${METADATA_MOUNT}:ro`];
   if (td.ipcMode === 'task') host.IpcMode = 'shareable';
   if (mode === 'awsvpc') {
     const into = { ports: {} as Record<string, PortBindingSpec[]>, exposed: {} as Record<string, Record<string, never>> };

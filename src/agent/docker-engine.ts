@@ -19,6 +19,8 @@ export function dockerEngineFactory(opts: { imagePullBehavior: ImagePullBehavior
       stateDir: ctx.stateDir,
       report: ctx.report,
       log: ctx.log,
+      // The instance's Availability Zone, for the task metadata.
+      availabilityZone: ctx.availabilityZone,
       // Pulls can take minutes: their progress goes to the agent's log, at most one line a second per container.
       onPullProgress: throttled((taskArn, containerName, line) => ctx.log.info({ task: taskArn, container: containerName }, `pull: ${line}`)),
     });

@@ -45,6 +45,8 @@ export interface TaskAssignment {
   startedBy?: string;
   group?: string;
   createdAt: number;
+  /** Container name → container ARN, for the task metadata endpoint. */
+  containerArns?: Record<string, string>;
 }
 
 export type ControlMessage =

@@ -19,6 +19,7 @@ import {
 } from './container-config.js';
 import type { HostPortAllocator } from './host-ports.js';
 import { AGENT_LOG } from './log-fields.js';
+import type { TaskMetadataEndpoint } from './metadata/endpoint.js';
 import type { ContainerReport, TaskAssignment, TaskReport, TaskStatus } from './protocol.js';
 import type { ContainerInfo, ContainerRuntime, HostSpec, PortBindingSpec, RegistryAuth, RuntimeEvent } from './runtime/runtime.js';
 import { RuntimeError } from './runtime/runtime.js';
@@ -78,6 +79,8 @@ export interface ActorContext {
   log: Logger;
   report(r: TaskReport): void;
   pulledOnce: { has(image: string): boolean; add(image: string): void };
+  /** The task metadata endpoint: the actor publishes every change of its record to it. */
+  metadata: TaskMetadataEndpoint;
   onCleanedUp(taskArn: string): void;
 }
 
@@ -434,6 +437,7 @@ export class TaskActor {
     this.#updateStatus(now);
     this.#emitReport();
     void this.#persist();
+    this.#ctx.metadata.publish(this.#rec);
   }
 
   /** The task-level rules: what stops the task, and that a stopping task stops every container. */
@@ -700,9 +704,12 @@ export class TaskActor {
       volumeNames: Object.fromEntries(rec.volumes.filter((v) => v.kind === 'task').map((v) => [v.name, v.dockerName])),
       ports,
       labels: s.labels,
-      environment: s.containerEnvironment
-        ? (name) => s.containerEnvironment!({ taskArn: a.taskArn, containerName: name, dockerName: dockerNames[name] ?? '' })
-        : undefined,
+      // The metadata endpoint's URIs, then whatever the agent adds (it wins).
+      environment: (name) => ({
+        ...this.#ctx.metadata.environment(a, dockerNames[name] ?? ''),
+        ...(s.containerEnvironment?.({ taskArn: a.taskArn, containerName: name, dockerName: dockerNames[name] ?? '' }) ?? {}),
+      }),
+      metadataDir: this.#ctx.metadata.taskDir(a),
       readTextFile: (p) => readFileSync(p, 'utf8'),
       defaultStopTimeoutSeconds: s.defaultStopTimeoutSeconds,
       cpuArchitecture: s.cpuArchitecture,
@@ -744,7 +751,7 @@ export class TaskActor {
     const { runtime, settings, pulledOnce } = this.#ctx;
     if (c.holder) {
       try {
-        await runtime.ensureNamespaceHolderImage();
+        await this.#ctx.metadata.helperImage();
         return { ok: true };
       } catch (e) {
         return { ok: false, error: `${STEP_ERROR.pull}: ${errorText(e)}` };
@@ -812,8 +819,11 @@ export class TaskActor {
       if (!c.holder && !ports.length && this.#networkMode() === 'bridge') {
         ports = fresh = await this.#allotPorts(c);
       }
+      // The metadata directory (mounted by the holder) exists, and host mode's server listens, before anything names them.
+      await this.#ctx.metadata.prepare(this.#rec.assignment);
       const ctx = this.#configContext({ [c.name]: ports });
-      const id = c.holder ? await runtime.createNetworkNamespaceHolder(holderSpec(ctx, '')) : await runtime.createContainer(containerSpec(ctx, c.name));
+      const spec = c.holder ? holderSpec(ctx, await this.#ctx.metadata.helperImage()) : containerSpec(ctx, c.name);
+      const id = await runtime.createContainer(spec);
       return { ok: true, runtimeId: id, ports };
     } catch (e) {
       for (const p of fresh) this.#ctx.ports.release(p.protocol, p.hostPort, p.count);
@@ -881,6 +891,8 @@ export class TaskActor {
   async #start(c: ContainerRecord): Promise<StepResult> {
     const { runtime } = this.#ctx;
     const id = c.runtimeId!;
+    // The container's metadata file is written before its process can ask for it.
+    await this.#ctx.metadata.written(this.taskArn);
     try {
       await runtime.startContainer(id);
     } catch (e) {
@@ -948,6 +960,11 @@ export class TaskActor {
       } catch (e) {
         this.#log.warn({ volume: v.dockerName, [AGENT_LOG.error]: errorText(e) }, 'could not remove task volume');
       }
+    }
+    try {
+      await bounded(this.#ctx.metadata.forget(this.taskArn), 'metadata cleanup');
+    } catch (e) {
+      this.#log.warn({ [AGENT_LOG.error]: errorText(e) }, 'could not clean up task metadata');
     }
     await this.#persistChain;
     await store.remove(this.taskArn);

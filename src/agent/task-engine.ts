@@ -1,9 +1,10 @@
 import { arch } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ECS_LABELS } from './container-config.js';
 import { EPHEMERAL_PORT_RANGE, HostPortAllocator } from './host-ports.js';
 import { AGENT_LOG } from './log-fields.js';
+import { TaskMetadataEndpoint } from './metadata/endpoint.js';
 import { TASK_STATUSES, type TaskAssignment, type TaskReport, type TaskStatus } from './protocol.js';
 import type { ContainerRuntime, RuntimeEvent } from './runtime/runtime.js';
 import { TaskActor, type ActorContext, type EngineSettings, type ImagePullBehavior } from './task-actor.js';
@@ -58,6 +59,12 @@ export interface TaskEngineOptions {
   mapLogConfiguration?: EngineSettings['mapLogConfiguration'];
   portRange?: readonly [number, number];
   steadyStateCheckMs?: number;
+  /** The container instance's Availability Zone, shown in the task metadata; default `<the task's region>a`, as the agent registers. */
+  availabilityZone?: string;
+  /** The task metadata endpoint (ECS_CONTAINER_METADATA_URI_V4 in every container); default on. */
+  metadataEndpoint?: boolean;
+  /** How often running tasks' stats are refreshed for the metadata endpoint. */
+  metadataStatsIntervalMs?: number;
 }
 
 export interface EngineStats {
@@ -82,6 +89,7 @@ export class TaskEngine {
   /** Tasks whose containers carry this engine's label but of which no state survives: task ARN → container ids. */
   readonly #orphans = new Map<string, string[]>();
   readonly #pulledOnce: Set<string>;
+  readonly #metadata: TaskMetadataEndpoint;
   readonly #unsubscribe: () => void;
   readonly #steadyTimer: NodeJS.Timeout;
   #closed = false;
@@ -107,6 +115,16 @@ export class TaskEngine {
       cpuArchitecture: arch() === 'arm64' ? 'ARM64' : arch() === 'x64' ? 'X86_64' : undefined,
     };
     this.#pulledOnce = this.#store.loadPulledImages();
+    this.#metadata = new TaskMetadataEndpoint({
+      runtime: this.#runtime,
+      dir: join(this.#stateDir, 'metadata'),
+      hostAddress: opts.hostAddress,
+      availabilityZone: opts.availabilityZone,
+      labels: this.#settings.labels,
+      enabled: opts.metadataEndpoint ?? true,
+      statsIntervalMs: opts.metadataStatsIntervalMs,
+      log: this.#log,
+    });
     this.#unsubscribe = this.#runtime.subscribe((e) => this.#route(e));
     this.#steadyTimer = setInterval(() => {
       for (const a of this.#actors.values()) a.post({ type: 'resync' });
@@ -221,6 +239,7 @@ export class TaskEngine {
     this.#unsubscribe();
     await Promise.all([...this.#actors.values()].map((a) => a.close()));
     this.#actors.clear();
+    await this.#metadata.close();
   }
 
   #spawn(rec: TaskRecord): TaskActor {
@@ -231,6 +250,7 @@ export class TaskEngine {
       settings: this.#settings,
       log: this.#log,
       report: this.#report,
+      metadata: this.#metadata,
       pulledOnce: {
         has: (image) => this.#pulledOnce.has(image),
         add: (image) => {
@@ -288,5 +308,6 @@ export class TaskEngine {
         this.#log.warn({ [AGENT_LOG.runtimeId]: id, [AGENT_LOG.error]: String(e) }, 'could not remove orphan container');
       }
     }
+    await this.#metadata.forget(arn).catch((e: unknown) => this.#log.warn({ [AGENT_LOG.taskArn]: arn, [AGENT_LOG.error]: String(e) }, 'could not remove orphan task metadata'));
   }
 }

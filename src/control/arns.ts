@@ -19,6 +19,14 @@ export const taskArn = (s: Scope, clusterName: string, id: string) => `arn:aws:e
 export const containerArn = (s: Scope, clusterName: string, taskId: string, id: string) =>
   `arn:aws:ecs:${s.region}:${s.accountId}:container/${clusterName}/${taskId}/${id}`;
 
+export const serviceArn = (s: Scope, clusterName: string, name: string) => `arn:aws:ecs:${s.region}:${s.accountId}:service/${clusterName}/${name}`;
+
+export const serviceDeploymentArn = (s: Scope, clusterName: string, serviceName: string, id: string) =>
+  `arn:aws:ecs:${s.region}:${s.accountId}:service-deployment/${clusterName}/${serviceName}/${id}`;
+
+export const serviceRevisionArn = (s: Scope, clusterName: string, serviceName: string, id: string) =>
+  `arn:aws:ecs:${s.region}:${s.accountId}:service-revision/${clusterName}/${serviceName}/${id}`;
+
 export const attachmentArn = (s: Scope, id: string) => `arn:aws:ecs:${s.region}:${s.accountId}:attachment/${id}`;
 
 export const rootPrincipalArn = (accountId: string) => `arn:aws:iam::${accountId}:root`;

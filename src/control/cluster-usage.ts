@@ -1,8 +1,7 @@
 import type { Tx } from '../store/store.js';
 
 // What runs in a cluster: the counts DescribeClusters reports and DeleteCluster
-// refuses on. Services have no table yet, so their counts are truly zero; the
-// services issue adds them here.
+// refuses on.
 
 export interface ClusterUsage {
   /** ACTIVE and DRAINING instances. */
@@ -42,6 +41,16 @@ export async function clusterUsage(tx: Tx, clusterArn: string): Promise<ClusterU
     .where('last_status', '<>', 'STOPPED')
     .groupBy(['last_status', 'launch_type'])
     .execute();
+  const services = await tx
+    .selectFrom('services')
+    .select(['status', 'launch_type'])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('cluster_arn', '=', clusterArn)
+    .where('status', 'in', ['ACTIVE', 'DRAINING'])
+    .groupBy(['status', 'launch_type'])
+    .execute();
+  const serviceCount = (status: string, launchType?: string) =>
+    services.filter((s) => s.status === status && (launchType === undefined || s.launch_type === launchType)).reduce((n, s) => n + Number(s.n), 0);
   const count = (statuses: string[], launchType?: string) =>
     tasks.filter((t) => statuses.includes(t.last_status) && (launchType === undefined || t.launch_type === launchType)).reduce((s, t) => s + Number(t.n), 0);
   return {
@@ -49,15 +58,15 @@ export async function clusterUsage(tx: Tx, clusterArn: string): Promise<ClusterU
     runningTasksCount: count(['RUNNING']),
     pendingTasksCount: count(PENDING),
     activeTasksCount: tasks.reduce((s, t) => s + Number(t.n), 0),
-    activeServicesCount: 0,
-    drainingServicesCount: 0,
+    activeServicesCount: serviceCount('ACTIVE'),
+    drainingServicesCount: serviceCount('DRAINING'),
     runningEC2TasksCount: count(['RUNNING'], 'EC2'),
     runningFargateTasksCount: count(['RUNNING'], 'FARGATE'),
     pendingEC2TasksCount: count(PENDING, 'EC2'),
     pendingFargateTasksCount: count(PENDING, 'FARGATE'),
-    activeEC2ServiceCount: 0,
-    activeFargateServiceCount: 0,
-    drainingEC2ServiceCount: 0,
-    drainingFargateServiceCount: 0,
+    activeEC2ServiceCount: serviceCount('ACTIVE', 'EC2'),
+    activeFargateServiceCount: serviceCount('ACTIVE', 'FARGATE'),
+    drainingEC2ServiceCount: serviceCount('DRAINING', 'EC2'),
+    drainingFargateServiceCount: serviceCount('DRAINING', 'FARGATE'),
   };
 }

@@ -136,29 +136,34 @@ export async function taskCounts(tx: Tx, arns: string[]): Promise<Map<string, Ta
   return out;
 }
 
-/** Live tasks (desired RUNNING, not yet STOPPED) of each instance by task group: what distinctInstance, spread and task:group look at. */
-export async function taskGroups(tx: Tx, arns: string[]): Promise<Map<string, Map<string, number>>> {
-  const out = new Map<string, Map<string, number>>(arns.map((a) => [a, new Map()]));
+/**
+ * Instances as placement and the cluster query language see them (read inside
+ * `tx`): runningTasksCount as ECS counts it, and the live tasks (desired
+ * RUNNING, not yet STOPPED) by task group, which distinctInstance, spread and
+ * task:group look at. One pass over the instances' unstopped tasks.
+ */
+export async function instanceSnapshots(tx: Tx, recs: InstanceRecord[]): Promise<InstanceSnapshot[]> {
+  const arns = recs.map((r) => r.arn);
+  const running = new Map<string, number>(arns.map((a) => [a, 0]));
+  const groups = new Map<string, Map<string, number>>(arns.map((a) => [a, new Map()]));
   for (let i = 0; i < arns.length; i += 500) {
     const rows = await tx
       .selectFrom('tasks')
-      .select(['container_instance_arn', 'group_name'])
+      .select(['container_instance_arn', 'last_status', 'desired_status', 'group_name'])
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('container_instance_arn', 'in', arns.slice(i, i + 500))
-      .where('desired_status', '=', 'RUNNING')
       .where('last_status', '<>', 'STOPPED')
-      .groupBy(['container_instance_arn', 'group_name'])
+      .groupBy(['container_instance_arn', 'last_status', 'desired_status', 'group_name'])
       .execute();
-    for (const r of rows) out.get(r.container_instance_arn!)!.set(r.group_name, Number(r.n));
+    for (const r of rows) {
+      const arn = r.container_instance_arn!;
+      if (r.last_status === 'RUNNING') running.set(arn, running.get(arn)! + Number(r.n));
+      if (r.desired_status === 'RUNNING') {
+        const g = groups.get(arn)!;
+        g.set(r.group_name, (g.get(r.group_name) ?? 0) + Number(r.n));
+      }
+    }
   }
-  return out;
-}
-
-/** Instances as placement and the cluster query language see them (read inside `tx`). */
-export async function instanceSnapshots(tx: Tx, recs: InstanceRecord[]): Promise<InstanceSnapshot[]> {
-  const arns = recs.map((r) => r.arn);
-  const counts = await taskCounts(tx, arns);
-  const groups = await taskGroups(tx, arns);
   return recs.map((rec) => {
     const r = rec.body.remaining;
     return {
@@ -168,7 +173,7 @@ export async function instanceSnapshots(tx: Tx, recs: InstanceRecord[]): Promise
       agentConnected: rec.agentConnected,
       agentVersion: rec.body.versionInfo?.agentVersion,
       registeredAt: rec.registeredAt,
-      runningTasksCount: counts.get(rec.arn)!.running,
+      runningTasksCount: running.get(rec.arn)!,
       attributes: new Map(rec.body.attributes.map((a) => [a.name!, a.value])),
       taskGroups: groups.get(rec.arn)!,
       cpu: r.cpu,

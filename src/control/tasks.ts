@@ -33,6 +33,7 @@ import {
   placeTasks,
   PlacementInputError,
   RUN_TASK_DEFAULT_STRATEGY,
+  SERVICE_DEFAULT_STRATEGY,
   type Constraint,
   type Plan,
   type PlacementRequest,
@@ -85,7 +86,27 @@ interface Launch {
   constraints: Constraint[];
   /** RunTask's strategies (ECS's default when the request names none). */
   strategy: Strategy[];
+  /** Set when a service's scheduler launches the task. */
+  serviceName?: string;
 }
+
+/** What a service's scheduler launches for one of its deployments. */
+export interface ServiceLaunchInput {
+  cluster: string;
+  serviceName: string;
+  taskDefinition: string;
+  /** The deployment's id: the tasks' startedBy. */
+  deploymentId: string;
+  networkConfiguration?: NetworkConfiguration;
+  placementConstraints?: PlacementConstraint[];
+  placementStrategy?: PlacementStrategy[];
+  /** The tags the tasks get (the service's or the task definition's, when propagateTags says so). */
+  tags: Tag[];
+  enableECSManagedTags: boolean;
+  enableExecuteCommand: boolean;
+}
+
+export type { Launch as TaskLaunch };
 
 interface LaunchInput {
   cluster?: string;
@@ -213,6 +234,7 @@ export function toAssignment(b: TaskBody, version: number, td: TaskDefinition): 
     overrides: b.overrides,
     createdAt: b.createdAt,
     group: b.group,
+    containerArns: Object.fromEntries(b.containers.map((c) => [c.name, c.containerArn])),
   };
   if (cpu !== undefined) a.cpu = String(cpu);
   if (memory !== undefined) a.memory = String(memory);
@@ -271,6 +293,7 @@ async function freeAddresses(tx: Tx): Promise<() => string> {
 
 export class Tasks implements InstanceTaskStopper {
   #notifier: AgentNotifier = silentNotifier;
+  #serviceTaskListener: (change: { clusterArn: string; serviceName: string }) => void = () => {};
 
   constructor(
     readonly store: Store,
@@ -295,7 +318,7 @@ export class Tasks implements InstanceTaskStopper {
 
   // ── launching ────────────────────────────────────────────────────────────
 
-  async #prepare(scope: Scope, input: LaunchInput, opts: { startedByMax: number }): Promise<Launch> {
+  async #prepare(scope: Scope, input: LaunchInput, opts: { startedByMax: number; inactiveTaskDefinition?: boolean }): Promise<Launch> {
     if (input.startedBy !== undefined && (input.startedBy.length > opts.startedByMax || !STARTED_BY.test(input.startedBy))) {
       throw invalid(`startedBy can have up to ${opts.startedByMax} letters (uppercase and lowercase), numbers, hyphens (-), forward slashes (/), and underscores (_).`);
     }
@@ -304,7 +327,8 @@ export class Tasks implements InstanceTaskStopper {
     checkTags(input.tags);
     const cluster = await this.clusters.resolve(scope, input.cluster);
     const td = await this.taskDefinitions.get(scope, input.taskDefinition ?? '');
-    if (td.status !== 'ACTIVE') throw invalid('TaskDefinition is inactive');
+    // A service keeps running (and replacing) tasks of a revision deregistered after it was deployed.
+    if (td.status !== 'ACTIVE' && !opts.inactiveTaskDefinition) throw invalid('TaskDefinition is inactive');
     if (td.requiresCompatibilities?.length && !td.requiresCompatibilities.includes('EC2')) throw invalid('Task definition does not support launch_type EC2.');
     const overrides = normaliseOverrides(td, input.overrides);
 
@@ -372,6 +396,7 @@ export class Tasks implements InstanceTaskStopper {
       group: l.group,
       startedBy: l.startedBy,
       referenceId: l.referenceId,
+      serviceName: l.serviceName,
       enableExecuteCommand: l.enableExecuteCommand,
       availabilityZone: attr('ecs.availability-zone'),
       attributes,
@@ -430,49 +455,60 @@ export class Tasks implements InstanceTaskStopper {
     const { bodies, failures } = await retryOnConflict(() =>
       this.store.transaction(async (tx) => {
         const { plan, records } = await choose(tx);
-        const taken = new Map<string, number>();
-        for (const arn of plan.placements) taken.set(arn, (taken.get(arn) ?? 0) + 1);
-        for (const [arn, n] of taken) {
-          const rec = records.get(arn)!;
-          let remaining = rec.body.remaining;
-          for (let i = 0; i < n; i++) remaining = reserve(remaining, l.reservation);
-          await saveInstance(tx, rec, { body: { ...rec.body, remaining } });
-        }
-        const nextAddress = l.subnetId !== undefined ? await freeAddresses(tx) : undefined;
-        const bodies: TaskBody[] = [];
-        for (const arn of plan.placements) {
-          const instance = records.get(arn)!;
-          const body = this.#newTask(scope, l, instance, nextAddress?.(), now);
-          await tx
-            .insertInto('tasks')
-            .values({
-              arn: body.taskArn,
-              account_id: scope.accountId,
-              region: scope.region,
-              cluster_arn: body.clusterArn,
-              container_instance_arn: instance.arn,
-              family: body.family,
-              task_definition_arn: body.taskDefinitionArn,
-              started_by: body.startedBy ?? null,
-              group_name: body.group,
-              service_name: null,
-              desired_status: body.desiredStatus,
-              last_status: body.lastStatus,
-              launch_type: body.launchType,
-              private_ipv4_address: body.eni?.privateIPv4Address ?? null,
-              attachment_id: body.eni?.attachmentId ?? null,
-              created_at: now,
-              version: 1,
-              body: JSON.stringify(body),
-            })
-            .execute();
-          await addTags(tx, body.taskArn, l.tags);
-          await addManagedTags(tx, body.taskArn, l.managedTags);
-          bodies.push(body);
-        }
-        return { bodies, failures: plan.failures };
+        return { bodies: await this.#commit(tx, scope, l, plan, records, now), failures: plan.failures };
       }),
     );
+    this.#notifyLaunched(l, bodies);
+    const tags = [...l.tags, ...l.managedTags];
+    return { tasks: bodies.map((b) => toTask(b, 1, tags)), failures };
+  }
+
+  /** Reserves what the plan takes on each instance (version-checked) and inserts its tasks, inside `tx`. */
+  async #commit(tx: Tx, scope: Scope, l: Launch, plan: Plan, records: Map<string, InstanceRecord>, now: number): Promise<TaskBody[]> {
+    const taken = new Map<string, number>();
+    for (const arn of plan.placements) taken.set(arn, (taken.get(arn) ?? 0) + 1);
+    for (const [arn, n] of taken) {
+      const rec = records.get(arn)!;
+      let remaining = rec.body.remaining;
+      for (let i = 0; i < n; i++) remaining = reserve(remaining, l.reservation);
+      await saveInstance(tx, rec, { body: { ...rec.body, remaining } });
+    }
+    const nextAddress = l.subnetId !== undefined ? await freeAddresses(tx) : undefined;
+    const bodies: TaskBody[] = [];
+    for (const arn of plan.placements) {
+      const instance = records.get(arn)!;
+      const body = this.#newTask(scope, l, instance, nextAddress?.(), now);
+      await tx
+        .insertInto('tasks')
+        .values({
+          arn: body.taskArn,
+          account_id: scope.accountId,
+          region: scope.region,
+          cluster_arn: body.clusterArn,
+          container_instance_arn: instance.arn,
+          family: body.family,
+          task_definition_arn: body.taskDefinitionArn,
+          started_by: body.startedBy ?? null,
+          group_name: body.group,
+          service_name: body.serviceName ?? null,
+          desired_status: body.desiredStatus,
+          last_status: body.lastStatus,
+          launch_type: body.launchType,
+          private_ipv4_address: body.eni?.privateIPv4Address ?? null,
+          attachment_id: body.eni?.attachmentId ?? null,
+          created_at: now,
+          version: 1,
+          body: JSON.stringify(body),
+        })
+        .execute();
+      await addTags(tx, body.taskArn, l.tags);
+      await addManagedTags(tx, body.taskArn, l.managedTags);
+      bodies.push(body);
+    }
+    return bodies;
+  }
+
+  #notifyLaunched(l: Launch, bodies: TaskBody[]): void {
     const byInstance = new Map<string, TaskAssignment[]>();
     for (const b of bodies) {
       const list = byInstance.get(b.containerInstanceArn!) ?? [];
@@ -480,8 +516,6 @@ export class Tasks implements InstanceTaskStopper {
       byInstance.set(b.containerInstanceArn!, list);
     }
     this.#notify(byInstance);
-    const tags = [...l.tags, ...l.managedTags];
-    return { tasks: bodies.map((b) => toTask(b, 1, tags)), failures };
   }
 
   async run(scope: Scope, input: RunTaskCommandInput, now: number): Promise<{ tasks: Task[]; failures: Failure[] }> {
@@ -531,6 +565,74 @@ export class Tasks implements InstanceTaskStopper {
       const plan = placeOnInstances(await instanceSnapshots(tx, [...records.values()]), this.#placementRequest(l), arns, { random: Math.random });
       return { plan, records };
     });
+  }
+
+  // ── a service's launches (the reconciler commits them in its own transaction) ──
+
+  /** Checks and resolves what a service deployment's tasks are launched with (reads only; once per reconcile pass). */
+  async serviceLaunch(scope: Scope, input: ServiceLaunchInput): Promise<Launch> {
+    const l = await this.#prepare(
+      scope,
+      {
+        cluster: input.cluster,
+        taskDefinition: input.taskDefinition,
+        group: `service:${input.serviceName}`,
+        startedBy: input.deploymentId,
+        tags: input.tags,
+        enableECSManagedTags: input.enableECSManagedTags,
+        enableExecuteCommand: input.enableExecuteCommand,
+        networkConfiguration: input.networkConfiguration,
+        placementConstraints: input.placementConstraints,
+      },
+      { startedByMax: 128, inactiveTaskDefinition: true },
+    );
+    let strategy: Strategy[];
+    try {
+      strategy = parseStrategies(input.placementStrategy, SERVICE_DEFAULT_STRATEGY);
+    } catch (e) {
+      if (e instanceof PlacementInputError) throw invalid(e.message);
+      throw e;
+    }
+    const managedTags = l.managedTags.length ? [...l.managedTags, { key: 'aws:ecs:serviceName', value: input.serviceName }] : [];
+    return { ...l, strategy, managedTags, serviceName: input.serviceName };
+  }
+
+  /**
+   * Places and inserts `count` tasks of a service inside the caller's
+   * transaction, with the same version checks as RunTask; `notify` tells the
+   * agents once that transaction has committed.
+   */
+  async launchIn(tx: Tx, scope: Scope, l: Launch, count: number, now: number): Promise<{ tasks: TaskBody[]; failures: Failure[]; notify: () => void }> {
+    const rows = await tx
+      .selectFrom('container_instances')
+      .selectAll()
+      .where('cluster_arn', '=', l.cluster.arn)
+      .where('status', '<>', 'INACTIVE')
+      .orderBy('registered_at')
+      .orderBy('arn')
+      .execute();
+    const recs = rows.map(toInstanceRecord);
+    const plan = placeTasks(await instanceSnapshots(tx, recs), { ...this.#placementRequest(l), count, strategy: l.strategy }, { random: Math.random });
+    const bodies = await this.#commit(tx, scope, l, plan, new Map(recs.map((r) => [r.arn, r])), now);
+    return { tasks: bodies, failures: plan.failures, notify: () => this.#notifyLaunched(l, bodies) };
+  }
+
+  /** Sets a service task's desired status to STOPPED inside the caller's transaction; `notify` tells its agent after commit. */
+  async stopIn(tx: Tx, arn: string, reason: string, now: number): Promise<() => void> {
+    const t = await readTask(tx, arn);
+    if (!t || t.body.desiredStatus === 'STOPPED' || t.body.lastStatus === 'STOPPED') return () => {};
+    const body: TaskBody = { ...t.body, desiredStatus: 'STOPPED', stopCode: t.body.stopCode ?? 'ServiceSchedulerInitiated', stoppedReason: t.body.stoppedReason ?? reason, stoppingAt: t.body.stoppingAt ?? now };
+    const version = await saveTask(tx, t, body);
+    const td = await readTaskDefinition(tx, body.taskDefinitionArn);
+    const assignment = td && body.containerInstanceArn ? toAssignment(body, version, td) : undefined;
+    return () => {
+      if (assignment) this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
+    };
+  }
+
+  /** Called after every committed report that changed a service's task (the reconciler looks again). */
+  onServiceTaskChange(listener: (change: { clusterArn: string; serviceName: string }) => void): void {
+    this.#serviceTaskListener = listener;
   }
 
   // ── stopping ─────────────────────────────────────────────────────────────
@@ -671,19 +773,21 @@ export class Tasks implements InstanceTaskStopper {
 
   async #report(scope: Scope, clusterRef: string | undefined, find: (tx: Tx, cluster: ClusterRecord) => Promise<TaskRecord | undefined>, change: TaskChange, now: number) {
     const cluster = await this.clusters.resolve(scope, clusterRef);
-    await retryOnConflict(() =>
+    const serviceName = await retryOnConflict(() =>
       this.store.transaction(async (tx) => {
         const t = await find(tx, cluster);
         if (!t || t.row.cluster_arn !== cluster.arn) throw taskNotFound();
         const { task, changed, stopped } = applyTaskChange(t.body, change, now);
-        if (!changed) return;
+        if (!changed) return null;
         await saveTask(tx, t, task);
         if (stopped && task.containerInstanceArn) {
           const rec = await readInstance(tx, task.containerInstanceArn);
           if (rec) await saveInstance(tx, rec, { body: { ...rec.body, remaining: release(rec.body.remaining, task.reservation, rec.body.registered) } });
         }
+        return t.row.service_name;
       }),
     );
+    if (serviceName) this.#serviceTaskListener({ clusterArn: cluster.arn, serviceName });
   }
 
   async submitTaskStateChange(

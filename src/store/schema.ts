@@ -90,6 +90,53 @@ export interface TaskRow {
   body: string;
 }
 
+export interface ServiceRow {
+  arn: string;
+  account_id: string;
+  region: string;
+  cluster_arn: string;
+  name: string;
+  /** ACTIVE, DRAINING (deleted, tasks still stopping), INACTIVE. */
+  status: string;
+  scheduling_strategy: string;
+  launch_type: string;
+  /** Optimistic concurrency: every API change and every committed reconcile plan bumps it. */
+  version: number;
+  created_at: number;
+  body: string;
+}
+
+export interface ServiceDeploymentRow {
+  /** The service deployment's ARN (`service-deployment/<cluster>/<service>/<id>`). */
+  arn: string;
+  /** The deployment's id on the wire (`ecs-svc/<19 digits>`): tasks carry it as startedBy. */
+  id: string;
+  service_arn: string;
+  cluster_arn: string;
+  /** PRIMARY, ACTIVE, INACTIVE. */
+  status: string;
+  /** IN_PROGRESS, COMPLETED, FAILED. */
+  rollout_state: string;
+  created_at: number;
+  body: string;
+}
+
+export interface ServiceRevisionRow {
+  arn: string;
+  service_arn: string;
+  created_at: number;
+  body: string;
+}
+
+export interface ServiceEventRow {
+  id: string;
+  service_arn: string;
+  /** Grows with every event of the service: newest first is `seq` descending. */
+  seq: number;
+  created_at: number;
+  message: string;
+}
+
 export interface Database {
   clusters: ClusterRow;
   task_definitions: TaskDefinitionRow;
@@ -98,4 +145,8 @@ export interface Database {
   account_settings: AccountSettingRow;
   container_instances: ContainerInstanceRow;
   tasks: TaskRow;
+  services: ServiceRow;
+  service_deployments: ServiceDeploymentRow;
+  service_revisions: ServiceRevisionRow;
+  service_events: ServiceEventRow;
 }

@@ -6,8 +6,10 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerState,
+  type ContainerStats,
   type ContainerSummary,
   type HealthState,
+  type ImageEntry,
   type RegistryAuth,
   type RuntimeEvent,
   type VolumeInfo,
@@ -19,22 +21,19 @@ import { busyboxRootfs, findStaticBusybox, tarArchive } from './scratch-image.js
 // socket, or DOCKER_HOST when it is set (docker-modem reads it).
 
 const TASK_ARN_LABEL = 'com.amazonaws.ecs.task-arn';
-/** berth's own namespace holder ("pause") image, built FROM scratch with the host's busybox. */
-export const NAMESPACE_HOLDER_IMAGE = 'berth/namespace-holder:busybox';
 const RECONNECT_DELAYS_MS = [100, 500, 1000, 2000, 5000];
 
 export interface DockerRuntimeOptions {
   docker?: Docker;
-  holderImage?: string;
-  /** Where to find a static busybox for the holder image (default: /usr/bin/busybox, /bin/busybox). */
+  /** Where to find a static busybox for berth's own images (default: /usr/bin/busybox, /bin/busybox). */
   busyboxPaths?: string[];
 }
 
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
-  readonly #holderImage: string;
   readonly #busyboxPaths?: string[];
-  #holderReady?: Promise<string>;
+  /** Scratch images being made sure of, by reference: each is built at most once at a time. */
+  readonly #images = new Map<string, Promise<void>>();
   readonly #listeners = new Set<(e: RuntimeEvent) => void>();
   #watching = false;
   #generation = 0;
@@ -43,7 +42,6 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(opts: DockerRuntimeOptions = {}) {
     this.docker = opts.docker ?? new Docker();
-    this.#holderImage = opts.holderImage ?? NAMESPACE_HOLDER_IMAGE;
     this.#busyboxPaths = opts.busyboxPaths;
   }
 
@@ -92,25 +90,24 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async createNetworkNamespaceHolder(spec: ContainerSpec): Promise<string> {
-    const image = await this.ensureNamespaceHolderImage();
-    return this.createContainer({ ...spec, Image: image });
+  ensureScratchImage(ref: string, extra: ImageEntry[]): Promise<void> {
+    let ready = this.#images.get(ref);
+    if (!ready) {
+      ready = this.#buildScratchImage(ref, extra).catch((e: unknown) => {
+        this.#images.delete(ref);
+        throw e;
+      });
+      this.#images.set(ref, ready);
+    }
+    return ready;
   }
 
-  ensureNamespaceHolderImage(): Promise<string> {
-    this.#holderReady ??= this.#buildHolderImage().catch((e: unknown) => {
-      this.#holderReady = undefined;
-      throw e;
-    });
-    return this.#holderReady;
-  }
-
-  async #buildHolderImage(): Promise<string> {
-    if (await this.imageExists(this.#holderImage)) return this.#holderImage;
-    const tar = tarArchive(busyboxRootfs(findStaticBusybox(this.#busyboxPaths)));
-    const colon = this.#holderImage.lastIndexOf(':');
-    await this.importImage(tar, this.#holderImage.slice(0, colon), this.#holderImage.slice(colon + 1));
-    return this.#holderImage;
+  async #buildScratchImage(ref: string, extra: ImageEntry[]): Promise<void> {
+    if (await this.imageExists(ref)) return;
+    const tar = tarArchive(busyboxRootfs(findStaticBusybox(this.#busyboxPaths), extra));
+    const tagged = withDefaultTag(ref);
+    const colon = tagged.lastIndexOf(':');
+    await this.importImage(tar, tagged.slice(0, colon), tagged.slice(colon + 1));
   }
 
   /** `docker import` of a root filesystem tar. */
@@ -170,18 +167,25 @@ export class DockerRuntime implements ContainerRuntime {
     const state = i.State.Status as ContainerState;
     const done = state === 'exited' || state === 'dead';
     const health = (i.State as { Health?: { Status?: string } }).Health?.Status;
+    const networks = Object.entries((i.NetworkSettings?.Networks ?? {}) as Record<string, { IPAddress?: string }>).map(([name, n]) =>
+      n.IPAddress ? { name, ipv4Address: n.IPAddress } : { name },
+    );
     return {
       id: i.Id,
       name: i.Name.replace(/^\//, ''),
       labels: i.Config.Labels ?? {},
       state,
       image: i.Config.Image,
+      imageId: i.Image || undefined,
+      createdAt: dockerTime(i.Created),
       exitCode: done ? i.State.ExitCode : undefined,
       oomKilled: i.State.OOMKilled,
       startedAt: dockerTime(i.State.StartedAt),
       finishedAt: done ? dockerTime(i.State.FinishedAt) : undefined,
       health: health === undefined || health === 'none' ? undefined : healthOf(health),
       portBindings: (i.HostConfig.PortBindings ?? {}) as ContainerInfo['portBindings'],
+      networks,
+      mounts: (i.Mounts ?? []).map((m) => (m.Name ? { name: m.Name, source: m.Source, destination: m.Destination } : { source: m.Source, destination: m.Destination })),
     };
   }
 
@@ -197,6 +201,16 @@ export class DockerRuntime implements ContainerRuntime {
       }));
     } catch (e) {
       throw asRuntimeError(e);
+    }
+  }
+
+  async containerStats(id: string): Promise<ContainerStats | undefined> {
+    try {
+      return (await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true })) as unknown as ContainerStats;
+    } catch (e) {
+      const err = asRuntimeError(e);
+      if (err.kind === 'not-found') return undefined;
+      throw err;
     }
   }
 

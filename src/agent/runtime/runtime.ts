@@ -40,6 +40,8 @@ export interface HostSpec {
   Sysctls?: Record<string, string>;
   PidMode?: string;
   IpcMode?: string;
+  /** Docker removes the container when it exits (`docker run --rm`). */
+  AutoRemove?: boolean;
   LogConfig?: { Type: string; Config: Record<string, string> };
 }
 
@@ -89,6 +91,10 @@ export interface ContainerSummary {
 
 export interface ContainerInfo extends ContainerSummary {
   image: string;
+  /** The local image id (`sha256:…`) the container was created from. */
+  imageId?: string;
+  /** Epoch milliseconds. */
+  createdAt?: number;
   exitCode?: number;
   oomKilled: boolean;
   /** Epoch milliseconds; absent when the container never started / never finished. */
@@ -98,7 +104,19 @@ export interface ContainerInfo extends ContainerSummary {
   health?: HealthState;
   /** The host side of each published port, keyed like Docker's `80/tcp`. */
   portBindings: Record<string, PortBindingSpec[]>;
+  /** The container's networks (none when it joined another container's namespace). */
+  networks: Array<{ name: string; ipv4Address?: string }>;
+  mounts: Array<{ name?: string; source: string; destination: string }>;
 }
+
+/** Docker's stats JSON of one container (`GET /containers/{id}/stats`), as Docker writes it. */
+export type ContainerStats = Record<string, unknown>;
+
+/** A file (or directory, or symlink) added to a busybox root filesystem by `ensureScratchImage`. */
+export type ImageEntry =
+  | { type: 'file'; path: string; data: Buffer; mode?: number }
+  | { type: 'dir'; path: string; mode?: number }
+  | { type: 'symlink'; path: string; target: string };
 
 export interface RegistryAuth {
   username: string;
@@ -136,13 +154,12 @@ export interface ContainerRuntime {
   imageDigest(image: string): Promise<string | undefined>;
   createContainer(spec: ContainerSpec): Promise<string>;
   /**
-   * Create the small container whose namespaces (network for awsvpc, pid/ipc
-   * for `task` modes) a task's containers join. `spec.Image` is replaced by
-   * the runtime's own holder image, built on first use.
+   * Make sure `ref` exists, building it when missing FROM scratch: the host's
+   * static busybox with its applets, plus `extra`. berth's own helper images
+   * (the namespace holder, the metadata responder) come from here, so the
+   * tag should name the content.
    */
-  createNetworkNamespaceHolder(spec: ContainerSpec): Promise<string>;
-  /** Make sure the holder image exists (the holder's "pull"); returns its reference. */
-  ensureNamespaceHolderImage(): Promise<string>;
+  ensureScratchImage(ref: string, extra: ImageEntry[]): Promise<void>;
   startContainer(id: string): Promise<void>;
   /** SIGTERM (or the image's stop signal), then SIGKILL after `timeoutSeconds`. Stopping a stopped container succeeds. */
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
@@ -152,6 +169,8 @@ export interface ContainerRuntime {
   inspectContainer(idOrName: string): Promise<ContainerInfo | undefined>;
   /** All containers (running or not) carrying every given label; a `true` value matches any value. */
   listContainers(labels: Record<string, string | true>): Promise<ContainerSummary[]>;
+  /** One stats sample without waiting for a second one (`stream=false&one-shot=true`); undefined when no such container. */
+  containerStats(id: string): Promise<ContainerStats | undefined>;
   createVolume(spec: VolumeSpec): Promise<void>;
   inspectVolume(name: string): Promise<VolumeInfo | undefined>;
   /** Removing a missing volume succeeds. */

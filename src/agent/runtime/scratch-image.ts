@@ -1,16 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import type { ImageEntry } from './runtime.js';
 
 // Images built FROM scratch with the host's static busybox, without a
-// registry: berth's namespace holder ("pause") image, and the images tests
-// run. The root filesystem is written as a tar stream for `docker import`.
+// registry: berth's helper image (namespace holder and metadata responder),
+// and the images tests run. The root filesystem is written as a tar stream for `docker import`.
 
 export const BUSYBOX_PATHS = ['/usr/bin/busybox', '/bin/busybox'] as const;
 
-export type TarEntry =
-  | { type: 'file'; path: string; data: Buffer; mode?: number }
-  | { type: 'dir'; path: string; mode?: number }
-  | { type: 'symlink'; path: string; target: string };
+export type TarEntry = ImageEntry;
 
 /** The host's busybox, checked to be statically linked (a dynamic one cannot run in an empty image). */
 export function findStaticBusybox(candidates: readonly string[] = BUSYBOX_PATHS): string {

@@ -34,6 +34,8 @@ export interface Slot {
   clock: number;
   /** For spread over attributes: this instance's bucket for each such scorer. */
   buckets: string[];
+  /** Why the instance can take no more of this plan's tasks, once it cannot. */
+  rejected: string | undefined;
 }
 
 export type Filter = (ctx: PlacementContext, slot: Slot) => string | undefined;

@@ -44,25 +44,28 @@ import type { AttributeRequirement, Failure, InstanceSnapshot, Plan, TaskDemand 
 
 interface Stage {
   filter: Filter;
+  /** Whether the filter can refuse anything for this request (a request without ports never fails on ports). */
+  applies: (ctx: PlacementContext) => boolean;
   /** Whether placing tasks of this request can change the filter's answer for an instance. */
   changes: (ctx: PlacementContext) => boolean;
 }
 
+const always = () => true;
 const never = () => false;
 
 /** The filter chain, once, in the order ECS checks and reports. */
 const CHAIN: readonly Stage[] = [
-  { filter: active, changes: never },
-  { filter: agentConnected, changes: never },
-  { filter: requiredAttributes, changes: never },
-  { filter: enoughCpu, changes: (c) => c.demand.cpu > 0 },
-  { filter: enoughMemory, changes: (c) => c.demand.memory > 0 },
-  { filter: freePorts, changes: (c) => c.demand.ports.length > 0 },
-  { filter: freeUdpPorts, changes: (c) => c.demand.portsUdp.length > 0 },
-  { filter: freeEni, changes: (c) => c.demand.eni },
-  { filter: freeGpu, changes: (c) => c.demand.gpus > 0 },
-  { filter: memberOf, changes: (c) => c.memberOf.some((q) => q.usesTaskGroup) },
-  { filter: distinctInstance, changes: (c) => c.distinctInstance },
+  { filter: active, applies: always, changes: never },
+  { filter: agentConnected, applies: always, changes: never },
+  { filter: requiredAttributes, applies: (c) => c.requires.length > 0, changes: never },
+  { filter: enoughCpu, applies: always, changes: (c) => c.demand.cpu > 0 },
+  { filter: enoughMemory, applies: always, changes: (c) => c.demand.memory > 0 },
+  { filter: freePorts, applies: (c) => c.demand.ports.length > 0, changes: always },
+  { filter: freeUdpPorts, applies: (c) => c.demand.portsUdp.length > 0, changes: always },
+  { filter: freeEni, applies: (c) => c.demand.eni, changes: always },
+  { filter: freeGpu, applies: (c) => c.demand.gpus > 0, changes: always },
+  { filter: memberOf, applies: (c) => c.memberOf.length > 0, changes: (c) => c.memberOf.some((q) => q.usesTaskGroup) },
+  { filter: distinctInstance, applies: (c) => c.distinctInstance, changes: always },
 ];
 
 export interface PlacementRequest {
@@ -104,19 +107,21 @@ function slotOf(snap: InstanceSnapshot, index: number, ctx: PlacementContext, ra
     placed: 0,
     clock: exponential(random),
     buckets: [],
+    rejected: undefined,
   };
 }
 
-/** The first stage (index into CHAIN) the slot fails, with its reason; undefined when it passes them all. */
-function firstFailing(ctx: PlacementContext, slot: Slot, stages: readonly number[]): { stage: number; reason: string } | undefined {
+/** The reason of the first of `stages` (indexes into CHAIN) the slot fails; undefined when it passes them all. */
+function firstFailing(ctx: PlacementContext, slot: Slot, stages: readonly number[]): string | undefined {
   for (const i of stages) {
     const reason = CHAIN[i]!.filter(ctx, slot);
-    if (reason !== undefined) return { stage: i, reason };
+    if (reason !== undefined) return reason;
   }
   return undefined;
 }
 
-const ALL_STAGES = CHAIN.map((_, i) => i);
+/** The stages that can refuse anything for this request, in chain order. */
+const stagesFor = (ctx: PlacementContext) => CHAIN.flatMap((stage, i) => (stage.applies(ctx) ? [i] : []));
 
 /** Takes one task's demand from the slot. */
 function take(ctx: PlacementContext, slot: Slot): void {
@@ -155,7 +160,8 @@ export function placeTasks(instances: readonly InstanceSnapshot[], request: Plac
   const scorers = scorersOf(request.strategy ?? []);
   const bucketScorers = scorers.filter((s) => s.bucket);
   const instanceScorers = scorers.filter((s) => !s.bucket);
-  const dynamic = ALL_STAGES.filter((i) => CHAIN[i]!.changes(ctx));
+  const stages = stagesFor(ctx);
+  const dynamic = stages.filter((i) => CHAIN[i]!.changes(ctx));
 
   const slots = instances.map((snap, i) => slotOf(snap, i, ctx, options.random));
   // Spread counts the group's tasks on every instance, candidates or not.
@@ -174,20 +180,16 @@ export function placeTasks(instances: readonly InstanceSnapshot[], request: Plac
     }
     return a.index < b.index;
   };
-  const heaps = new Map<string, Heap<Slot>>();
-  const rejected = new Map<Slot, string>();
+  const candidates = new Map<string, Slot[]>();
   for (const slot of slots) {
-    const failed = firstFailing(ctx, slot, ALL_STAGES);
-    if (failed) {
-      rejected.set(slot, failed.reason);
-      continue;
-    }
-    const key = slot.buckets.join('\u0001');
-    let heap = heaps.get(key);
-    if (!heap) heaps.set(key, (heap = new Heap(less)));
-    heap.push(slot);
+    slot.rejected = firstFailing(ctx, slot, stages);
+    if (slot.rejected !== undefined) continue;
+    const key = slot.buckets.length === 1 ? slot.buckets[0]! : slot.buckets.join('\u0001');
+    const list = candidates.get(key);
+    if (list) list.push(slot);
+    else candidates.set(key, [slot]);
   }
-  const partitions = [...heaps.values()];
+  const partitions = [...candidates.values()].map((list) => Heap.of(list, less));
 
   /** The scorers in strategy order decide; the snapshot order breaks exact ties. */
   const better = (a: Slot, b: Slot) => {
@@ -205,9 +207,8 @@ export function placeTasks(instances: readonly InstanceSnapshot[], request: Plac
     for (const heap of partitions) {
       let top = heap.peek();
       while (top) {
-        const failed = firstFailing(ctx, top, dynamic);
-        if (!failed) break;
-        rejected.set(top, failed.reason);
+        top.rejected = firstFailing(ctx, top, dynamic);
+        if (top.rejected === undefined) break;
         heap.pop();
         top = heap.peek();
       }
@@ -229,10 +230,7 @@ export function placeTasks(instances: readonly InstanceSnapshot[], request: Plac
 
   const failures: Failure[] = [];
   if (placements.length < request.count) {
-    for (const slot of slots) {
-      const reason = rejected.get(slot);
-      if (reason !== undefined && slot.snap.status === 'ACTIVE') failures.push({ arn: slot.snap.arn, reason });
-    }
+    for (const slot of slots) if (slot.rejected !== undefined && slot.snap.status === 'ACTIVE') failures.push({ arn: slot.snap.arn, reason: slot.rejected });
   }
   return { placements, failures };
 }
@@ -246,6 +244,7 @@ export function placeTasks(instances: readonly InstanceSnapshot[], request: Plac
  */
 export function placeOnInstances(instances: readonly InstanceSnapshot[], request: PlacementRequest, targets: readonly string[], options: PlacementOptions): Plan {
   const ctx = contextOf(request);
+  const stages = stagesFor(ctx);
   const slots = new Map(instances.map((snap, i) => [snap.arn, slotOf(snap, i, ctx, options.random)]));
   const placements: string[] = [];
   const failures: Failure[] = [];
@@ -255,8 +254,8 @@ export function placeOnInstances(instances: readonly InstanceSnapshot[], request
       failures.push({ arn, reason: 'MISSING' });
       continue;
     }
-    const failed = firstFailing(ctx, slot, ALL_STAGES);
-    if (failed) failures.push({ arn, reason: failed.reason });
+    const reason = firstFailing(ctx, slot, stages);
+    if (reason !== undefined) failures.push({ arn, reason });
     else {
       take(ctx, slot);
       placements.push(arn);

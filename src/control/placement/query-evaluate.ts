@@ -62,36 +62,46 @@ function ordered(op: Operator, c: number): boolean {
   }
 }
 
-/** The subject's values on an instance: none when it does not exist there. */
-function valuesOf(term: Term, f: InstanceFacts, extraGroup: string | undefined): (string | number | null)[] {
-  const s = term.subject;
-  switch (s.kind) {
+type Value = string | number | null;
+
+/**
+ * A single-valued subject's value on an instance: undefined when it does not
+ * exist there, null for an attribute that exists without a value (a
+ * capability), which no comparison matches.
+ */
+function getterOf(subject: Term['subject']): (f: InstanceFacts) => Value | undefined {
+  switch (subject.kind) {
     case 'attribute': {
-      if (!f.attributes.has(s.name)) return [];
-      const v = f.attributes.get(s.name);
-      // A capability-style attribute exists but has no value to compare.
-      return [v ?? null];
+      const name = subject.name;
+      return (f) => {
+        const v = f.attributes.get(name);
+        return v !== undefined ? v : f.attributes.has(name) ? null : undefined;
+      };
     }
     case 'agentConnected':
-      return [String(f.agentConnected)];
+      return (f) => String(f.agentConnected);
     case 'agentVersion':
-      return f.agentVersion === undefined ? [] : [f.agentVersion];
+      return (f) => f.agentVersion;
     case 'ec2InstanceId':
-      return [f.ec2InstanceId];
+      return (f) => f.ec2InstanceId;
     case 'registeredAt':
-      return [f.registeredAt];
+      return (f) => f.registeredAt;
     case 'runningTasksCount':
-      return [f.runningTasksCount];
-    case 'task:group': {
-      const out: string[] = [];
-      for (const [g, n] of f.taskGroups) if (n > 0) out.push(g);
-      if (extraGroup !== undefined && !f.taskGroups.get(extraGroup)) out.push(extraGroup);
-      return out;
-    }
+      return (f) => f.runningTasksCount;
+    case 'task:group':
+      throw new Error('task:group has several values');
   }
 }
 
-function positive(term: Term, op: Operator, v: string | number | null): boolean {
+/** The groups with live tasks on an instance, and the one a plan is placing there. */
+function groupsOf(f: InstanceFacts, extraGroup: string | undefined): string[] {
+  const out: string[] = [];
+  for (const [g, n] of f.taskGroups) if (n > 0) out.push(g);
+  if (extraGroup !== undefined && !f.taskGroups.get(extraGroup)) out.push(extraGroup);
+  return out;
+}
+
+function positive(term: Term, op: Operator, v: Value): boolean {
   if (v === null) return false;
   switch (op) {
     case 'in':
@@ -114,16 +124,31 @@ function positive(term: Term, op: Operator, v: string | number | null): boolean 
 
 function compileTerm(term: Term): Predicate {
   const op = term.op;
-  if (op === 'exists') return (f, g) => valuesOf(term, f, g).length > 0;
-  if (op === '!exists') return (f, g) => valuesOf(term, f, g).length === 0;
   const negated = NEGATION[op];
+  if (term.subject.kind === 'task:group') {
+    if (op === 'exists') return (f, g) => groupsOf(f, g).length > 0;
+    if (op === '!exists') return (f, g) => groupsOf(f, g).length === 0;
+    if (negated) {
+      return (f, g) => {
+        const groups = groupsOf(f, g);
+        return groups.length > 0 && !groups.some((v) => positive(term, negated, v));
+      };
+    }
+    return (f, g) => groupsOf(f, g).some((v) => positive(term, op, v));
+  }
+  const get = getterOf(term.subject);
+  if (op === 'exists') return (f) => get(f) !== undefined;
+  if (op === '!exists') return (f) => get(f) === undefined;
   if (negated) {
-    return (f, g) => {
-      const values = valuesOf(term, f, g);
-      return values.length > 0 && !values.some((v) => positive(term, negated, v));
+    return (f) => {
+      const v = get(f);
+      return v !== undefined && !positive(term, negated, v);
     };
   }
-  return (f, g) => valuesOf(term, f, g).some((v) => positive(term, op, v));
+  return (f) => {
+    const v = get(f);
+    return v !== undefined && positive(term, op, v);
+  };
 }
 
 function compileNode(node: QueryNode): Predicate {

@@ -2,6 +2,7 @@ import type * as ecs from '@aws-sdk/client-ecs';
 import type { AccountSettings } from '../../control/account-settings.js';
 import { parseArn, type Scope } from '../../control/arns.js';
 import type { Clusters } from '../../control/clusters.js';
+import type { Services } from '../../control/services.js';
 import type { ContainerInstances } from '../../control/container-instances.js';
 import { addTags, listTags, removeTags } from '../../control/tags.js';
 import type { TaskDefinitions } from '../../control/task-definitions.js';
@@ -21,6 +22,8 @@ export interface EcsDeps {
   /** Container instances and tasks; their operations answer as unimplemented until they are wired. */
   containerInstances?: ContainerInstances;
   tasks?: Tasks;
+  /** Services; their operations answer as unimplemented until they are wired. */
+  services?: Services;
 }
 
 const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.caller.accountId, region: ctx.caller.region });
@@ -43,6 +46,10 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
     }
     if (parsed.resourceType === 'container-instance' && d.containerInstances) {
       if (!(await d.containerInstances.exists(scope, arn))) throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
+      return;
+    }
+    if (parsed.resourceType === 'service' && d.services) {
+      if (!(await d.services.exists(scope, arn))) throw new AwsError('ServiceNotFoundException', 'Service not found.');
       return;
     }
     if (parsed.resourceType === 'task' && d.tasks) {
@@ -75,11 +82,29 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
         StartTask: (i: ecs.StartTaskCommandInput, ctx) => tasks.start(scopeOf(ctx), i, ctx.now),
         StopTask: async (i: ecs.StopTaskCommandInput, ctx) => ({ task: await tasks.stop(scopeOf(ctx), i, ctx.now) }),
         DescribeTasks: (i: ecs.DescribeTasksCommandInput, ctx) => tasks.describe(scopeOf(ctx), i),
-        ListTasks: (i: ecs.ListTasksCommandInput, ctx) => tasks.list(scopeOf(ctx), i),
+        ListTasks: async (i: ecs.ListTasksCommandInput, ctx) => {
+          if (i.serviceName !== undefined && d.services) await d.services.requireExists(scopeOf(ctx), i.cluster, i.serviceName);
+          return tasks.list(scopeOf(ctx), i);
+        },
         // The agents' reports; berth's own members (health, stop codes) are in extensions.ts.
         SubmitTaskStateChange: (i: Parameters<Tasks['submitTaskStateChange']>[1], ctx) => tasks.submitTaskStateChange(scopeOf(ctx), i, ctx.now),
         SubmitContainerStateChange: (i: ecs.SubmitContainerStateChangeCommandInput, ctx) => tasks.submitContainerStateChange(scopeOf(ctx), i, ctx.now),
         SubmitAttachmentStateChanges: (i: ecs.SubmitAttachmentStateChangesCommandInput, ctx) => tasks.submitAttachmentStateChanges(scopeOf(ctx), i, ctx.now),
+      }
+    : {};
+
+  const services = d.services;
+  const serviceHandlers: ServiceDefinition['handlers'] = services
+    ? {
+        CreateService: async (i: ecs.CreateServiceCommandInput, ctx) => ({ service: await services.create(scopeOf(ctx), i, ctx.now) }),
+        UpdateService: async (i: ecs.UpdateServiceCommandInput, ctx) => ({ service: await services.update(scopeOf(ctx), i, ctx.now) }),
+        DeleteService: async (i: ecs.DeleteServiceCommandInput, ctx) => ({ service: await services.delete(scopeOf(ctx), i, ctx.now) }),
+        DescribeServices: (i: ecs.DescribeServicesCommandInput, ctx) => services.describe(scopeOf(ctx), i),
+        ListServices: (i: ecs.ListServicesCommandInput, ctx) => services.list(scopeOf(ctx), i),
+        ListServicesByNamespace: (i: ecs.ListServicesByNamespaceCommandInput, ctx) => services.listByNamespace(scopeOf(ctx), i),
+        ListServiceDeployments: (i: ecs.ListServiceDeploymentsCommandInput, ctx) => services.listDeployments(scopeOf(ctx), i),
+        DescribeServiceDeployments: (i: ecs.DescribeServiceDeploymentsCommandInput, ctx) => services.describeDeployments(scopeOf(ctx), i.serviceDeploymentArns ?? []),
+        DescribeServiceRevisions: (i: ecs.DescribeServiceRevisionsCommandInput, ctx) => services.describeRevisions(scopeOf(ctx), i.serviceRevisionArns ?? []),
       }
     : {};
 
@@ -140,6 +165,7 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
 
       ...instanceHandlers,
       ...taskHandlers,
+      ...serviceHandlers,
     },
   };
 }

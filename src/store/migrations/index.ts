@@ -127,4 +127,58 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tasks_attachment').on('tasks').column('attachment_id').execute();
     },
   },
+  '0003-ecs-services': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('services')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('cluster_arn', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('scheduling_strategy', 'text', (c) => c.notNull())
+        .addColumn('launch_type', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      // ListServices (by cluster, in ARN order) and the cluster's counts; the reconciler's scan by status.
+      await db.schema.createIndex('services_cluster').on('services').columns(['cluster_arn', 'status', 'arn']).execute();
+      await db.schema.createIndex('services_status').on('services').columns(['status', 'arn']).execute();
+
+      await db.schema
+        .createTable('service_deployments')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('service_arn', 'text', (c) => c.notNull())
+        .addColumn('cluster_arn', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('rollout_state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('service_deployments_service').on('service_deployments').columns(['service_arn', 'status', 'created_at']).execute();
+      await db.schema.createIndex('service_deployments_id').on('service_deployments').column('id').unique().execute();
+
+      await db.schema
+        .createTable('service_revisions')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('service_arn', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('service_revisions_service').on('service_revisions').columns(['service_arn', 'created_at']).execute();
+
+      await db.schema
+        .createTable('service_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('service_arn', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('service_events_service').on('service_events').columns(['service_arn', 'seq']).unique().execute();
+    },
+  },
 };

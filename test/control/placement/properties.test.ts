@@ -131,6 +131,8 @@ test('binpack never uses an extra instance when the tasks fit on fewer: on a fle
       fc.integer(),
       (size, loads, dm, count, field, seed) => {
         const d: TaskDemand = { ...dm, ports: [], portsUdp: [], eni: false, gpus: 0 };
+        // Binpacking on a resource the task does not use cannot pack anything.
+        fc.pre(d[field] > 0);
         // An instance is empty (undefined load) or holds tasks that use some of the binpacked resource.
         const fleet: InstanceSnapshot[] = loads.map((load) => {
           if (!load) return instance({ cpu: size.cpu, memory: size.memory });
