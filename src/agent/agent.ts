@@ -117,7 +117,9 @@ export class Agent {
   #readState(): AgentState | undefined {
     if (!existsSync(this.#stateFile)) return undefined;
     const s = JSON.parse(readFileSync(this.#stateFile, 'utf8')) as AgentState;
-    return s.endpoint === this.opts.endpoint && s.cluster === this.opts.cluster ? s : undefined;
+    // The same cluster keeps the same instance even if the control plane moved to another address;
+    // a control plane that does not know the ARN registers a new instance.
+    return s.cluster === this.opts.cluster ? s : undefined;
   }
 
   attributes(): Attribute[] {

@@ -36,6 +36,7 @@ import {
   type DeploymentRecord,
   type DeploymentSettings,
   type RevisionBody,
+  type SchedulingStrategy,
   type ServiceBody,
   type ServiceRecord,
 } from './service-record.js';
@@ -50,7 +51,9 @@ import type { Tasks } from './tasks.js';
 // becomes ACTIVE and is scaled in as the new one comes up. DeleteService sets
 // the service DRAINING; the scheduler stops its tasks and marks it INACTIVE.
 // Every change is one transaction, version-checked against the reconciler's
-// writes, and wakes the reconciler after commit.
+// writes, and wakes the reconciler after commit. A DAEMON service has no
+// desired count of its own: the scheduler keeps it at the number of
+// instances that should run it.
 
 const invalid = (message: string) => new AwsError('InvalidParameterException', message);
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -141,18 +144,23 @@ export class Services {
     const cluster = await this.clusters.resolve(scope, input.cluster);
     checkLaunchType(input);
     checkUnsupported(input);
-    const scheduling = input.schedulingStrategy ?? 'REPLICA';
-    if (scheduling === 'DAEMON') throw invalid('berth does not schedule DAEMON services yet; use the REPLICA scheduling strategy.');
+    const scheduling = (input.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
+    const daemon = scheduling === 'DAEMON';
     if (input.deploymentController && input.deploymentController.type !== 'ECS') {
       throw invalid(`berth deploys services with the rolling update (ECS) deployment controller only, not ${input.deploymentController.type}.`);
     }
     if (!input.taskDefinition) throw invalid('A task definition must be specified for a service that uses the ECS deployment controller.');
-    if (input.desiredCount === undefined || input.desiredCount === null) throw invalid('The desired count must be specified for a service that uses the REPLICA scheduling strategy.');
-    checkDesiredCount(input.desiredCount);
+    if (daemon) {
+      if (input.desiredCount !== undefined && input.desiredCount !== null) throw invalid(DAEMON_DESIRED_COUNT);
+      if (input.placementStrategy?.length) throw invalid(DAEMON_STRATEGY);
+    } else {
+      if (input.desiredCount === undefined || input.desiredCount === null) throw invalid('The desired count must be specified for a service that uses the REPLICA scheduling strategy.');
+      checkDesiredCount(input.desiredCount);
+    }
     checkGracePeriod(input.healthCheckGracePeriodSeconds);
     checkTags(input.tags);
     const propagateTags = input.propagateTags ?? 'NONE';
-    const deploymentConfiguration = deploymentSettings(undefined, input.deploymentConfiguration);
+    const deploymentConfiguration = deploymentSettings(undefined, input.deploymentConfiguration, scheduling);
     const checked: Checked = {
       td: await this.#taskDefinition(scope, input.taskDefinition),
       networkConfiguration: input.networkConfiguration,
@@ -168,9 +176,10 @@ export class Services {
       serviceName: name,
       clusterName: cluster.body.clusterName,
       taskDefinition: checked.td.taskDefinitionArn!,
-      desiredCount: input.desiredCount,
+      // A DAEMON's desired count is the scheduler's: the instances that should run it.
+      desiredCount: daemon ? 0 : input.desiredCount!,
       launchType: 'EC2',
-      schedulingStrategy: 'REPLICA',
+      schedulingStrategy: scheduling,
       deploymentConfiguration,
       placementConstraints: checked.placementConstraints,
       placementStrategy: checked.placementStrategy,
@@ -205,7 +214,7 @@ export class Services {
           await dropTags(tx, arn);
           await tx
             .updateTable('services')
-            .set({ status: 'ACTIVE', version: existing.version + 1, created_at: now, body: JSON.stringify(body), cluster_arn: cluster.arn })
+            .set({ status: 'ACTIVE', version: existing.version + 1, created_at: now, body: JSON.stringify(body), cluster_arn: cluster.arn, scheduling_strategy: scheduling })
             .where('arn', '=', arn)
             .execute();
         } else {
@@ -218,7 +227,7 @@ export class Services {
               cluster_arn: cluster.arn,
               name,
               status: 'ACTIVE',
-              scheduling_strategy: 'REPLICA',
+              scheduling_strategy: scheduling,
               launch_type: 'EC2',
               version: 1,
               created_at: now,
@@ -319,9 +328,12 @@ export class Services {
       const s = await this.#find(this.store.db, scope, cluster, ref);
       if (!s || s.status === 'INACTIVE') throw serviceNotFound();
       if (s.status !== 'ACTIVE') throw serviceNotActive();
+      const daemon = s.body.schedulingStrategy === 'DAEMON';
+      if (daemon && input.desiredCount !== undefined) throw invalid(DAEMON_DESIRED_COUNT);
+      if (daemon && strategies?.length) throw invalid(DAEMON_STRATEGY);
       const body: ServiceBody = { ...s.body };
       if (input.desiredCount !== undefined) body.desiredCount = input.desiredCount;
-      if (input.deploymentConfiguration) body.deploymentConfiguration = deploymentSettings(body.deploymentConfiguration, input.deploymentConfiguration);
+      if (input.deploymentConfiguration) body.deploymentConfiguration = deploymentSettings(body.deploymentConfiguration, input.deploymentConfiguration, s.body.schedulingStrategy);
       if (input.healthCheckGracePeriodSeconds !== undefined) body.healthCheckGracePeriodSeconds = input.healthCheckGracePeriodSeconds;
       if (input.enableECSManagedTags !== undefined) body.enableECSManagedTags = input.enableECSManagedTags;
       if (input.propagateTags !== undefined) body.propagateTags = input.propagateTags as ServiceBody['propagateTags'];
@@ -369,7 +381,8 @@ export class Services {
         const s = await this.#find(tx, scope, cluster, input.service ?? '');
         if (!s || s.status === 'INACTIVE') throw serviceNotFound();
         if (s.status === 'DRAINING') return this.#describe(tx, s, []);
-        if (s.body.desiredCount > 0 && !input.force) throw invalid('The service cannot be stopped while it is scaled above 0.');
+        // A DAEMON's count is the scheduler's to keep: it needs no scaling down first.
+        if (s.body.schedulingStrategy === 'REPLICA' && s.body.desiredCount > 0 && !input.force) throw invalid('The service cannot be stopped while it is scaled above 0.');
         const body: ServiceBody = { ...s.body, desiredCount: 0, steady: false };
         const version = await saveService(tx, s, { status: 'DRAINING', body });
         return this.#describe(tx, { ...s, status: 'DRAINING', version, body }, []);
@@ -404,7 +417,8 @@ export class Services {
     scope: Scope,
     input: { cluster?: string; nextToken?: string; maxResults?: number; launchType?: string; schedulingStrategy?: string },
   ): Promise<{ serviceArns: string[]; nextToken?: string }> {
-    const limit = pageSize(input.maxResults, 100);
+    // ECS answers 10 services a page unless asked for more (at most 100).
+    const limit = input.maxResults === undefined ? 10 : pageSize(input.maxResults, 100);
     const after = decodeToken(input.nextToken, ['string'])?.[0];
     const cluster = await this.clusters.resolve(scope, input.cluster);
     let q = this.store.db
@@ -446,7 +460,8 @@ export class Services {
     scope: Scope,
     input: { cluster?: string; service?: string; status?: string[]; createdAt?: { before?: Date; after?: Date }; nextToken?: string; maxResults?: number },
   ): Promise<{ serviceDeployments: ServiceDeploymentBrief[]; nextToken?: string }> {
-    const limit = pageSize(input.maxResults, 100);
+    // ECS answers 20 service deployments a page unless asked for more (at most 100).
+    const limit = input.maxResults === undefined ? 20 : pageSize(input.maxResults, 100);
     const after = decodeToken(input.nextToken, ['number', 'string']);
     const cluster = await this.clusters.resolve(scope, input.cluster);
     const s = await this.#find(this.store.db, scope, cluster, input.service ?? '');
@@ -565,14 +580,22 @@ function checkStrategies(s: PlacementStrategy[] | undefined): PlacementStrategy[
   return s ?? [];
 }
 
-/** The deployment configuration with ECS's defaults (maximumPercent 200, minimumHealthyPercent 100), `change` merged over `base`. */
-export function deploymentSettings(base: DeploymentSettings | undefined, change: DeploymentConfiguration | undefined): DeploymentSettings {
+const DAEMON_DESIRED_COUNT = 'The daemon scheduling strategy does not support a desired count for services.';
+const DAEMON_STRATEGY = 'Placement strategies are not supported with the DAEMON scheduling strategy.';
+
+/**
+ * The deployment configuration with ECS's defaults (REPLICA: maximumPercent
+ * 200, minimumHealthyPercent 100; DAEMON: 100 and 0, a daemon never running
+ * twice on one instance), `change` merged over `base`.
+ */
+export function deploymentSettings(base: DeploymentSettings | undefined, change: DeploymentConfiguration | undefined, scheduling: SchedulingStrategy = 'REPLICA'): DeploymentSettings {
+  const daemon = scheduling === 'DAEMON';
   const c = change ?? {};
   if (c.strategy !== undefined && c.strategy !== 'ROLLING') throw invalid(`berth deploys services with rolling updates only, not ${c.strategy}.`);
   if (c.lifecycleHooks?.length) throw invalid('Deployment lifecycle hooks apply to blue/green deployments, which berth does not run.');
   const out: DeploymentSettings = {
-    maximumPercent: c.maximumPercent ?? base?.maximumPercent ?? 200,
-    minimumHealthyPercent: c.minimumHealthyPercent ?? base?.minimumHealthyPercent ?? 100,
+    maximumPercent: c.maximumPercent ?? base?.maximumPercent ?? (daemon ? 100 : 200),
+    minimumHealthyPercent: c.minimumHealthyPercent ?? base?.minimumHealthyPercent ?? (daemon ? 0 : 100),
     deploymentCircuitBreaker: {
       enable: c.deploymentCircuitBreaker?.enable ?? base?.deploymentCircuitBreaker.enable ?? false,
       rollback: c.deploymentCircuitBreaker?.rollback ?? base?.deploymentCircuitBreaker.rollback ?? false,
@@ -580,6 +603,7 @@ export function deploymentSettings(base: DeploymentSettings | undefined, change:
   };
   const alarms = c.alarms ?? base?.alarms;
   if (alarms) out.alarms = { alarmNames: alarms.alarmNames ?? [], enable: alarms.enable ?? false, rollback: alarms.rollback ?? false };
+  if (daemon && out.maximumPercent !== 100) throw invalid('The maximumPercent of a service that uses the DAEMON scheduling strategy must be 100.');
   if (!Number.isInteger(out.maximumPercent) || out.maximumPercent < 100 || out.maximumPercent > 2000) {
     throw invalid('maximumPercent must be between 100 and 2000 for a service that uses the REPLICA scheduling strategy.');
   }

@@ -617,6 +617,18 @@ export class Tasks implements InstanceTaskStopper {
     return { tasks: bodies, failures: plan.failures, notify: () => this.#notifyLaunched(l, bodies) };
   }
 
+  /** A DAEMON service's launch: one task on each of the named instances (as StartTask places), inside the caller's transaction. */
+  async launchOnIn(tx: Tx, scope: Scope, l: Launch, instanceArns: string[], now: number): Promise<{ tasks: TaskBody[]; failures: Failure[]; notify: () => void }> {
+    const records = new Map<string, InstanceRecord>();
+    for (const arn of new Set(instanceArns)) {
+      const rec = await readInstance(tx, arn);
+      if (rec && rec.clusterArn === l.cluster.arn) records.set(arn, rec);
+    }
+    const plan = placeOnInstances(await instanceSnapshots(tx, [...records.values()]), this.#placementRequest(l), instanceArns, { random: Math.random });
+    const bodies = await this.#commit(tx, scope, l, plan, records, now);
+    return { tasks: bodies, failures: plan.failures, notify: () => this.#notifyLaunched(l, bodies) };
+  }
+
   /** Sets a service task's desired status to STOPPED inside the caller's transaction; `notify` tells its agent after commit. */
   async stopIn(tx: Tx, arn: string, reason: string, now: number): Promise<() => void> {
     const t = await readTask(tx, arn);

@@ -282,3 +282,107 @@ test('DeleteService --force: DRAINING while its tasks stop, then INACTIVE; the n
   assert.equal(again.status, 'ACTIVE');
   assert.equal(again.events!.length, 0);
 });
+
+test('draining an instance moves its service tasks elsewhere, never below minimumHealthyPercent; the instance stays DRAINING, empty', async () => {
+  const [first, second] = await cluster('drain', 2);
+  const td = await web('drain');
+  await services.create(scope, { cluster: 'drain', serviceName: 'web', taskDefinition: td, desiredCount: 4 }, now);
+  await settle('drain', 3);
+  const onFirst = async () =>
+    (await core.store.db.selectFrom('tasks').select('arn').where('container_instance_arn', '=', first!).where('last_status', '<>', 'STOPPED').execute()).length;
+  assert.equal(await onFirst(), 2, 'spread over both instances');
+  await core.instances.updateState(scope, { cluster: 'drain', containerInstances: [first!], status: 'DRAINING' });
+  for (let i = 0; i < 8; i++) {
+    await scheduler.pass();
+    const running = (await live('drain', 'web')).filter((t) => t.last === 'RUNNING').length;
+    assert.ok(running >= 4, `${running} running while draining, below 100% of 4`);
+    await agents('drain');
+    now += RUNNING_SETTLE_MS + 1000;
+  }
+  assert.equal(await onFirst(), 0);
+  const s = (await services.describe(scope, { cluster: 'drain', services: ['web'] })).services[0]!;
+  assert.equal(s.runningCount, 4);
+  const rows = await core.store.db.selectFrom('tasks').select('container_instance_arn').where('service_name', '=', 'web').where('cluster_arn', 'like', '%/drain').where('last_status', '=', 'RUNNING').execute();
+  assert.ok(rows.every((r) => r.container_instance_arn === second));
+  const ci = await core.instances.describe(scope, { cluster: 'drain', containerInstances: [first!] });
+  assert.equal(ci.containerInstances[0]!.status, 'DRAINING');
+});
+
+test('ListServices pages 10 at a time by default (up to 100 on request) and filters by launch type and scheduling strategy', async () => {
+  await cluster('pages', 0);
+  const td = await web('pages');
+  for (let i = 0; i < 12; i++) await services.create(scope, { cluster: 'pages', serviceName: `s${String(i).padStart(2, '0')}`, taskDefinition: td, desiredCount: 0 }, now);
+  const first = await services.list(scope, { cluster: 'pages' });
+  assert.equal(first.serviceArns.length, 10);
+  assert.ok(first.nextToken);
+  const second = await services.list(scope, { cluster: 'pages', nextToken: first.nextToken });
+  assert.equal(second.serviceArns.length, 2);
+  assert.equal(second.nextToken, undefined);
+  assert.equal(new Set([...first.serviceArns, ...second.serviceArns]).size, 12);
+  assert.equal((await services.list(scope, { cluster: 'pages', maxResults: 100, launchType: 'EC2', schedulingStrategy: 'REPLICA' })).serviceArns.length, 12);
+  assert.equal((await services.list(scope, { cluster: 'pages', launchType: 'FARGATE' })).serviceArns.length, 0);
+  await rejectsWith(services.list(scope, { cluster: 'pages', nextToken: 'garbage' }), 'InvalidParameterException');
+  await rejectsWith(services.list(scope, { cluster: 'pages', maxResults: 101 }), 'InvalidParameterException');
+});
+
+test('a DAEMON service runs one task on every instance, including one that registers later; its desired count follows', async () => {
+  await cluster('daemons', 3);
+  const td = await web('daemons');
+  await rejectsWith(
+    services.create(scope, { cluster: 'daemons', serviceName: 'd', taskDefinition: td, schedulingStrategy: 'DAEMON', desiredCount: 3 }, now),
+    'InvalidParameterException',
+    'The daemon scheduling strategy does not support a desired count for services.',
+  );
+  const created = await services.create(scope, { cluster: 'daemons', serviceName: 'd', taskDefinition: td, schedulingStrategy: 'DAEMON' }, now);
+  assert.equal(created.schedulingStrategy, 'DAEMON');
+  assert.deepEqual(created.deploymentConfiguration, { maximumPercent: 100, minimumHealthyPercent: 0, deploymentCircuitBreaker: { enable: false, rollback: false } });
+  await settle('daemons', 3);
+  let s = (await services.describe(scope, { cluster: 'daemons', services: ['d'] })).services[0]!;
+  assert.equal(s.desiredCount, 3);
+  assert.equal(s.runningCount, 3);
+  assert.equal(s.deployments![0]!.rolloutState, 'COMPLETED');
+  const perInstance = async () =>
+    (await core.store.db.selectFrom('tasks').select('container_instance_arn').where('service_name', '=', 'd').where('last_status', '=', 'RUNNING').execute()).map((r) => r.container_instance_arn);
+  assert.equal(new Set(await perInstance()).size, 3);
+
+  await addInstance(core, { cluster: 'daemons', memory: 1024 });
+  await settle('daemons', 3);
+  s = (await services.describe(scope, { cluster: 'daemons', services: ['d'] })).services[0]!;
+  assert.equal(s.desiredCount, 4);
+  assert.equal(s.runningCount, 4);
+  assert.equal(new Set(await perInstance()).size, 4);
+  assert.deepEqual((await services.list(scope, { cluster: 'daemons', schedulingStrategy: 'DAEMON' })).serviceArns, [s.serviceArn]);
+  await rejectsWith(services.update(scope, { cluster: 'daemons', service: 'd', desiredCount: 2 }, now), 'InvalidParameterException');
+  // A daemon needs no scaling down before DeleteService.
+  assert.equal((await services.delete(scope, { cluster: 'daemons', service: 'd' }, now)).status, 'DRAINING');
+  await settle('daemons', 3);
+  assert.equal((await services.describe(scope, { cluster: 'daemons', services: ['d'] })).services[0]!.status, 'INACTIVE');
+});
+
+test('forceNewDeployment starts a new deployment of the same revision; deployment alarms are accepted, stored and shown', async () => {
+  await cluster('force', 1);
+  const td = await web('force');
+  const alarms = { alarmNames: ['high-5xx'], enable: true, rollback: true };
+  const created = await services.create(scope, { cluster: 'force', serviceName: 'web', taskDefinition: td, desiredCount: 1, deploymentConfiguration: { alarms } }, now);
+  assert.deepEqual(created.deploymentConfiguration!.alarms, alarms);
+  await settle('force', 3);
+  const same = await services.update(scope, { cluster: 'force', service: 'web', desiredCount: 1 }, now);
+  assert.equal(same.deployments!.length, 1, 'no new deployment for an update that changes nothing that runs');
+  const forced = await services.update(scope, { cluster: 'force', service: 'web', forceNewDeployment: true }, now);
+  assert.equal(forced.deployments!.length, 2);
+  assert.deepEqual(
+    forced.deployments!.map((d) => [d.status, d.taskDefinition]),
+    [
+      ['PRIMARY', td],
+      ['ACTIVE', td],
+    ],
+  );
+  const [latest] = (await services.listDeployments(scope, { cluster: 'force', service: 'web' })).serviceDeployments;
+  const detail = (await services.describeDeployments(scope, [latest!.serviceDeploymentArn!])).serviceDeployments[0]!;
+  assert.deepEqual(detail.alarms, { status: 'MONITORING', alarmNames: ['high-5xx'], triggeredAlarmNames: [] });
+  assert.equal(detail.sourceServiceRevisions!.length, 1);
+  await settle('force', 4);
+  const s = (await services.describe(scope, { cluster: 'force', services: ['web'] })).services[0]!;
+  assert.equal(s.deployments!.length, 1);
+  assert.equal(s.deployments![0]!.id, forced.deployments![0]!.id);
+});

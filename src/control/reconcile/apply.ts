@@ -35,6 +35,7 @@ export function isEmptyPlan(plan: ServicePlan, o: Observation): boolean {
     !plan.deployments.length &&
     !plan.rollback &&
     !plan.inactive &&
+    plan.desiredCount === undefined &&
     !plan.events.length &&
     plan.steady === o.service.body.steady
   );
@@ -47,12 +48,12 @@ export async function applyServicePlan(store: Store, tasks: Tasks, o: Observatio
   const byId = new Map(o.deployments.map((d) => [d.id, d]));
 
   // What the launches need is read before the transaction (the store has one writer at a time).
-  const launches: { launch?: TaskLaunch; count: number; error?: string }[] = [];
+  const launches: { launch?: TaskLaunch; count: number; instances?: string[]; error?: string }[] = [];
   for (const p of plan.place) {
     const d = byId.get(p.deploymentId);
     if (!d) continue;
     try {
-      launches.push({ launch: await tasks.serviceLaunch(scope, await launchInput(store, s.arn, s.body, d)), count: p.count });
+      launches.push({ launch: await tasks.serviceLaunch(scope, await launchInput(store, s.arn, s.body, d)), count: p.count, instances: p.instances });
     } catch (e) {
       if (!(e instanceof AwsError)) throw e;
       launches.push({ count: p.count, error: e.message });
@@ -73,7 +74,7 @@ export async function applyServicePlan(store: Store, tasks: Tasks, o: Observatio
         events.push(`(service ${s.name}) was unable to place a task. Reason: ${l.error}`);
         continue;
       }
-      const r = await tasks.launchIn(tx, scope, l.launch, l.count, now);
+      const r = l.instances ? await tasks.launchOnIn(tx, scope, l.launch, l.instances, now) : await tasks.launchIn(tx, scope, l.launch, l.count, now);
       notes.push(r.notify);
       started += r.tasks.length;
       if (r.tasks.length) events.push(EVENT.started(s.name, r.tasks.map((t) => taskId(t.taskArn))));
@@ -86,6 +87,7 @@ export async function applyServicePlan(store: Store, tasks: Tasks, o: Observatio
     }
 
     const body: ServiceBody = { ...s.body, steady: plan.steady };
+    if (plan.desiredCount !== undefined) body.desiredCount = plan.desiredCount;
     const rolledBack: string[] = [];
     for (const c of plan.deployments) {
       const d = byId.get(c.id);

@@ -3,8 +3,8 @@ import type { Store } from '../../store/store.js';
 import { VersionConflict } from '../optimistic.js';
 import { readService, toServiceRecord, type ServiceRecord } from '../service-record.js';
 import type { Tasks } from '../tasks.js';
-import { applyServicePlan } from './apply.js';
-import { observeService, PassCache } from './observe.js';
+import { applyServicePlan, isEmptyPlan } from './apply.js';
+import { observeService, PassCache, TaskMemo } from './observe.js';
 import { planService } from './plan-service.js';
 
 // The service scheduler's loop: a full pass over every ACTIVE or DRAINING
@@ -40,6 +40,7 @@ export class ServiceScheduler {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #log?: Logger;
+  readonly #memo = new TaskMemo();
   #dirty = new Set<string>();
   #fullDue = false;
   #timer: NodeJS.Timeout | undefined;
@@ -126,12 +127,12 @@ export class ServiceScheduler {
   /** One pass over every service the scheduler looks after. */
   async pass(): Promise<PassStats> {
     const rows = await this.#store.db.selectFrom('services').selectAll().where('status', 'in', ['ACTIVE', 'DRAINING']).orderBy('arn').execute();
-    const cache = new PassCache();
+    const cache = new PassCache(this.#memo);
     const stats: PassStats = { services: rows.length, committed: 0, started: 0, stopped: 0 };
     for (const row of rows) {
       if (this.#closing) break;
       try {
-        const r = await this.#reconcile(toServiceRecord(row), cache);
+        const r = await this.#reconcile(toServiceRecord(row), cache, { prefetched: true });
         if (r.committed) stats.committed++;
         stats.started += r.started;
         stats.stopped += r.stopped;
@@ -139,18 +140,25 @@ export class ServiceScheduler {
         this.#log?.warn({ err: e, service: row.arn }, 'service reconcile failed');
       }
     }
+    this.#memo.endPass();
     return stats;
   }
 
   async reconcileArn(serviceArn: string): Promise<void> {
     const s = await readService(this.#store.db, serviceArn);
     if (!s || s.status === 'INACTIVE') return;
-    await this.#reconcile(s, new PassCache());
+    await this.#reconcile(s, new PassCache(this.#memo));
   }
 
-  async #reconcile(first: ServiceRecord, cache: PassCache): Promise<{ committed: boolean; started: number; stopped: number }> {
+  async #reconcile(first: ServiceRecord, cache: PassCache, opts: { prefetched?: boolean } = {}): Promise<{ committed: boolean; started: number; stopped: number }> {
     let s: ServiceRecord | undefined = first;
+    if (opts.prefetched) {
+      // On the pass's snapshot first: a service with nothing to do costs no query of its own.
+      const o = await observeService(this.#store.db, s, cache, { prefetched: true });
+      if (isEmptyPlan(planService(o.desired, o.observed, { now: this.#now(), random: this.#random }), o)) return { committed: false, started: 0, stopped: 0 };
+    }
     for (let attempt = 1; ; attempt++) {
+      // What is written is always planned on a fresh read.
       const o = await observeService(this.#store.db, s, cache);
       const now = this.#now();
       const plan = planService(o.desired, o.observed, { now, random: this.#random });
@@ -159,7 +167,7 @@ export class ServiceScheduler {
       } catch (e) {
         if (!(e instanceof VersionConflict) || attempt >= ATTEMPTS) throw e;
         // Lost a race: plan again from what the winner left (fresh instances too).
-        cache = new PassCache();
+        cache = new PassCache(this.#memo);
         s = await readService(this.#store.db, first.arn);
         if (!s || s.status === 'INACTIVE') return { committed: false, started: 0, stopped: 0 };
       }

@@ -181,4 +181,13 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('service_events_service').on('service_events').columns(['service_arn', 'seq']).unique().execute();
     },
   },
+  '0004-ecs-services-scheduler-indexes': {
+    async up(db: Kysely<any>) {
+      // The scheduler's pass reads a cluster's deployments that are not INACTIVE at once.
+      await db.schema.createIndex('service_deployments_cluster').on('service_deployments').columns(['cluster_arn', 'status']).execute();
+      // Placement's instance snapshot (live tasks per instance by status and group), read in every launch the
+      // scheduler commits: covered by one index instead of a table read per task.
+      await db.schema.createIndex('tasks_instance_groups').on('tasks').columns(['container_instance_arn', 'last_status', 'desired_status', 'group_name']).execute();
+    },
+  },
 };
