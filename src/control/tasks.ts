@@ -248,6 +248,19 @@ export function toAssignment(b: TaskBody, version: number, td: TaskDefinition): 
   return a;
 }
 
+/** A cluster's registered instances (ACTIVE and DRAINING: draining ones take nothing new but count when spreading), oldest first. */
+async function clusterInstances(tx: Tx, clusterArn: string) {
+  const rows = await tx
+    .selectFrom('container_instances')
+    .selectAll()
+    .where('cluster_arn', '=', clusterArn)
+    .where('status', '<>', 'INACTIVE')
+    .orderBy('registered_at')
+    .orderBy('arn')
+    .execute();
+  return rows.map(toInstanceRecord);
+}
+
 async function readTask(tx: Tx, arn: string): Promise<TaskRecord | undefined> {
   const row = await tx.selectFrom('tasks').selectAll().where('arn', '=', arn).executeTakeFirst();
   return row && { row, body: JSON.parse(row.body) as TaskBody };
@@ -534,15 +547,7 @@ export class Tasks implements InstanceTaskStopper {
     const request = { ...this.#placementRequest(l), count, strategy: l.strategy };
     return this.#launch(scope, l, now, async (tx) => {
       // DRAINING instances take nothing new, but their tasks still count when spreading.
-      const rows = await tx
-        .selectFrom('container_instances')
-        .selectAll()
-        .where('cluster_arn', '=', l.cluster.arn)
-        .where('status', '<>', 'INACTIVE')
-        .orderBy('registered_at')
-        .orderBy('arn')
-        .execute();
-      const recs = rows.map(toInstanceRecord);
+      const recs = await clusterInstances(tx, l.cluster.arn);
       if (!recs.some((r) => r.status === 'ACTIVE')) throw invalid('No Container Instances were found in your cluster.');
       const plan = placeTasks(await instanceSnapshots(tx, recs), request, { random: Math.random });
       return { plan, records: new Map(recs.map((r) => [r.arn, r])) };
@@ -603,15 +608,7 @@ export class Tasks implements InstanceTaskStopper {
    * agents once that transaction has committed.
    */
   async launchIn(tx: Tx, scope: Scope, l: Launch, count: number, now: number): Promise<{ tasks: TaskBody[]; failures: Failure[]; notify: () => void }> {
-    const rows = await tx
-      .selectFrom('container_instances')
-      .selectAll()
-      .where('cluster_arn', '=', l.cluster.arn)
-      .where('status', '<>', 'INACTIVE')
-      .orderBy('registered_at')
-      .orderBy('arn')
-      .execute();
-    const recs = rows.map(toInstanceRecord);
+    const recs = await clusterInstances(tx, l.cluster.arn);
     const plan = placeTasks(await instanceSnapshots(tx, recs), { ...this.#placementRequest(l), count, strategy: l.strategy }, { random: Math.random });
     const bodies = await this.#commit(tx, scope, l, plan, new Map(recs.map((r) => [r.arn, r])), now);
     return { tasks: bodies, failures: plan.failures, notify: () => this.#notifyLaunched(l, bodies) };

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildTestImage, containersOfTask, removeAgentLeftovers, requireDocker, TEST_IMAGE } from '../support/docker.js';
-import { ecsClient, startAgent, startBerth, type AgentProcess, type Berth } from './harness.js';
+import { ecsClient, startAgent, startBerth, waitForTask, type AgentProcess, type Berth } from './harness.js';
 
 // Faults between the control plane and an agent: `berth agent` killed and
 // restarted, the control plane stopped and started, with real containers.
@@ -53,16 +53,7 @@ async function describe(taskArn: string): Promise<Task> {
   return (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [taskArn] }))).tasks![0]!;
 }
 
-async function waitFor(taskArn: string, status: string, timeoutMs = 60_000): Promise<Task> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Task | undefined;
-  while (Date.now() < deadline) {
-    last = await describe(taskArn);
-    if (last.lastStatus === status) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`task did not reach ${status}; last: ${JSON.stringify(last)}`);
-}
+const waitFor = (taskArn: string, status: string) => waitForTask(ecs, taskArn, status, { cluster: CLUSTER });
 
 test('kill -9 of the agent while tasks run: after a restart no container is duplicated and states stay right', async (t) => {
   if (!requireDocker(t)) return;

@@ -1,4 +1,4 @@
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, type Task } from '@aws-sdk/client-ecs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,4 +167,18 @@ function signals(child: ChildProcess, exited: Promise<void>) {
     await exited;
   };
   return { stop: () => send('SIGTERM'), kill: () => send('SIGKILL') };
+}
+
+/** Polls DescribeTasks until the task's lastStatus is `status`; a task that stops on the way fails the wait at once. */
+export async function waitForTask(ecs: ECSClient, taskArn: string, status: string, opts: { cluster?: string; timeoutMs?: number } = {}): Promise<Task> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  let last: Task | undefined;
+  while (Date.now() < deadline) {
+    last = (await ecs.send(new DescribeTasksCommand({ cluster: opts.cluster, tasks: [taskArn] }))).tasks![0];
+    if (last?.lastStatus === status) return last;
+    if (last?.lastStatus === 'STOPPED' && status !== 'STOPPED') throw new Error(`task stopped instead of reaching ${status}: ${last.stoppedReason}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`task did not reach ${status} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
 }

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildTestImage, containersOfTask, removeAgentLeftovers, requireDocker, TEST_IMAGE } from '../support/docker.js';
-import { aws, ecsClient, startBerth, type Berth } from './harness.js';
+import { aws, ecsClient, startBerth, waitForTask, type Berth } from './harness.js';
 
 // Tasks that really run: berth up with its in-process agent on the local
 // Docker engine, driven by the SDK and the AWS CLI.
@@ -51,17 +51,7 @@ async function run(taskDefinition: string, extra: Record<string, unknown> = {}):
   return task;
 }
 
-async function waitFor(taskArn: string, status: string, timeoutMs = 60_000): Promise<Task> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Task | undefined;
-  while (Date.now() < deadline) {
-    last = (await ecs.send(new DescribeTasksCommand({ tasks: [taskArn] }))).tasks![0];
-    if (last?.lastStatus === status) return last;
-    if (last?.lastStatus === 'STOPPED' && status !== 'STOPPED') assert.fail(`task stopped instead of reaching ${status}: ${last.stoppedReason}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`task did not reach ${status} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
+const waitFor = (taskArn: string, status: string, timeoutMs?: number) => waitForTask(ecs, taskArn, status, { timeoutMs });
 
 test('berth up registers the local host as a container instance of the default cluster', async (t) => {
   if (!requireDocker(t)) return;
