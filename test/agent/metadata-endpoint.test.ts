@@ -1,15 +1,14 @@
 import type { ContainerDefinition, TaskDefinition } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RESPONDER_LABEL } from '../../src/agent/metadata/responder.js';
 import type { TaskAssignment, TaskReport, TaskStatus } from '../../src/agent/protocol.js';
-import { DockerRuntime } from '../../src/agent/runtime/docker.js';
-import { busyboxRootfs, findStaticBusybox, tarArchive } from '../../src/agent/runtime/scratch-image.js';
+import { openDocker, RUN, TEST_LABEL, testImage } from './docker-fixture.js';
 import { TaskEngine, type TaskEngineOptions } from '../../src/agent/task-engine.js';
 
 // The task metadata endpoint with the real Docker engine: containers of each
@@ -19,29 +18,13 @@ import { TaskEngine, type TaskEngineOptions } from '../../src/agent/task-engine.
 // `docker exec`. Everything created carries berth.test.run=<run id> and is
 // removed at the end.
 
-const RUN = randomBytes(4).toString('hex');
-const TEST_LABEL = 'berth.test.run';
-const runtime = new DockerRuntime();
+const { runtime, skip } = await openDocker();
 const engines: TaskEngine[] = [];
 const dirs: string[] = [];
 let image = '';
-let dockerError: string | undefined;
-try {
-  await runtime.docker.ping();
-} catch (e) {
-  dockerError = (e as Error).message;
-}
-if (dockerError && process.env.CI) {
-  test('Docker is available (CI is set)', () => assert.fail(`these tests need Docker, and none answers: ${dockerError}`));
-}
-const skip = dockerError ? `no Docker engine answers (${dockerError})` : false;
 
 before(async () => {
-  if (skip) return;
-  const busybox = findStaticBusybox();
-  const tag = createHash('sha256').update(busybox).update(String(process.getuid?.() ?? '')).digest('hex').slice(0, 12);
-  image = `berth-test/busybox:${tag}`;
-  if (!(await runtime.imageExists(image))) await runtime.importImage(tarArchive(busyboxRootfs(busybox)), 'berth-test/busybox', tag);
+  if (!skip) image = await testImage(runtime);
 });
 
 after(async () => {

@@ -1,6 +1,6 @@
 import type { ContainerDefinition, TaskDefinition } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,8 +9,7 @@ import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { ECS_LABELS } from '../../src/agent/container-config.js';
 import { TASK_STATUSES, type TaskAssignment, type TaskReport, type TaskStatus } from '../../src/agent/protocol.js';
-import { DockerRuntime } from '../../src/agent/runtime/docker.js';
-import { busyboxRootfs, findStaticBusybox, tarArchive } from '../../src/agent/runtime/scratch-image.js';
+import { openDocker, RUN, TEST_LABEL, testImage } from './docker-fixture.js';
 import { CONTAINER_VANISHED, ESSENTIAL_CONTAINER_EXITED, OUT_OF_MEMORY, TaskEngine, UNLISTED_TASK_REASON, type TaskEngineOptions } from '../../src/agent/task-engine.js';
 
 // The task engine against the real Docker engine. Images are built FROM
@@ -18,32 +17,14 @@ import { CONTAINER_VANISHED, ESSENTIAL_CONTAINER_EXITED, OUT_OF_MEMORY, TaskEngi
 // Everything created carries the label berth.test.run=<run id> and is removed
 // at the end.
 
-const RUN = randomBytes(4).toString('hex');
-const TEST_LABEL = 'berth.test.run';
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:000000000000:cluster/berth-test';
-const runtime = new DockerRuntime();
+const { runtime, skip } = await openDocker();
 const engines: TaskEngine[] = [];
 const dirs: string[] = [];
 let image = '';
-let dockerError: string | undefined;
-
-try {
-  await runtime.docker.ping();
-} catch (e) {
-  dockerError = (e as Error).message;
-}
-if (dockerError && process.env.CI) {
-  test('Docker is available (CI is set)', () => assert.fail(`these tests need Docker, and none answers: ${dockerError}`));
-}
-const skip = dockerError ? `no Docker engine answers (${dockerError})` : false;
 
 before(async () => {
-  if (skip) return;
-  // One image for the whole file, built FROM scratch once and kept between runs (its tag is its content).
-  const busybox = findStaticBusybox();
-  const tag = createHash('sha256').update(busybox).update(String(process.getuid?.() ?? '')).digest('hex').slice(0, 12);
-  image = `berth-test/busybox:${tag}`;
-  if (!(await runtime.imageExists(image))) await runtime.importImage(tarArchive(busyboxRootfs(busybox)), 'berth-test/busybox', tag);
+  if (!skip) image = await testImage(runtime);
 });
 
 after(async () => {
