@@ -15,6 +15,11 @@ import { awsPipeline, indexServices } from './gateway/pipeline.js';
 import { DEFAULT_BODY_LIMIT, startGateway } from './gateway/server.js';
 import { createLogger, LOG } from './log.js';
 import { ecsService } from './services/ecs/index.js';
+import { ecrService } from './services/ecr/index.js';
+import { ociRoute } from './services/oci/routes.js';
+import { ImageViews } from './registry/image-views.js';
+import { LayerUploads } from './registry/layer-uploads.js';
+import { Registry } from './registry/registry.js';
 import { stsService } from './services/sts/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -29,6 +34,8 @@ export interface BerthConfig {
   region: string;
   accountId: string;
   bodyLimitBytes?: number;
+  /** The host[:port] clients use for the registry (repositoryUri); default the gateway's address. */
+  registryHost?: string;
   log?: Logger;
 }
 
@@ -36,6 +43,7 @@ export interface RunningBerth {
   endpoint: string;
   rootKey: AccessKey;
   store: Store;
+  registry: Registry;
   server: Server;
   close(): Promise<void>;
 }
@@ -64,14 +72,24 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   // One control plane: no agent is connected until it connects to this one.
   await containerInstances.markAllDisconnected(Date.now());
 
-  const services = indexServices([ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks, services: ecsServices }), stsService()]);
-  const server = await startGateway({
-    host: config.host,
-    port: config.port,
-    bodyLimitBytes: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
-    pipeline: awsPipeline(services, keys.lookup),
-    log,
-  });
+  let gatewayAddress = `${config.host}:${config.port}`;
+  const registry = new Registry(store, { dataDir: config.dataDir, registryHost: () => config.registryHost ?? gatewayAddress });
+  const imageViews = new ImageViews(registry, async () => ({}));
+  const services = indexServices([
+    ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks, services: ecsServices }),
+    ecrService({ store, registry, images: imageViews, layers: new LayerUploads(registry), keys: keys.lookup }),
+    stsService(),
+  ]);
+  const server = await startGateway(
+    {
+      host: config.host,
+      port: config.port,
+      bodyLimitBytes: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+      pipeline: awsPipeline(services, keys.lookup),
+      log,
+    },
+    [ociRoute({ registry, keys: keys.lookup, log })],
+  );
   const hub = new AgentHub(
     {
       instanceScope: (arn) => containerInstances.instanceScope(arn),
@@ -88,7 +106,8 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  gatewayAddress = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const endpoint = `http://${gatewayAddress}`;
   writeFileSync(join(config.dataDir, ENDPOINT_FILE), JSON.stringify({ endpoint, region: config.region }) + '\n');
   log.debug({ [LOG.endpoint]: endpoint, [LOG.dataDir]: config.dataDir }, 'berth is serving');
 
@@ -96,6 +115,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     endpoint,
     rootKey,
     store,
+    registry,
     server,
     async close() {
       await scheduler.stop();

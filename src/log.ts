@@ -9,6 +9,9 @@ export const LOG = {
   dataDir: 'dataDir',
   endpoint: 'endpoint',
   migration: 'migration',
+  path: 'path',
+  repository: 'repository',
+  digest: 'digest',
 } as const;
 
 export function createLogger(level = process.env.BERTH_LOG_LEVEL ?? 'info'): Logger {

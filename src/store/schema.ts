@@ -137,6 +137,69 @@ export interface ServiceEventRow {
   message: string;
 }
 
+export interface EcrRepositoryRow {
+  arn: string;
+  account_id: string;
+  region: string;
+  name: string;
+  created_at: number;
+  version: number;
+  body: string;
+}
+
+export interface EcrImageRow {
+  repository_arn: string;
+  digest: string;
+  media_type: string;
+  artifact_media_type: string | null;
+  subject: string | null;
+  size: number;
+  pushed_at: number;
+  last_pull_at: number | null;
+  refs: string;
+}
+
+export interface EcrTagRow {
+  repository_arn: string;
+  tag: string;
+  digest: string;
+  updated_at: number;
+}
+
+export interface EcrScanRow {
+  repository_arn: string;
+  digest: string;
+  status: string;
+  updated_at: number;
+  body: string;
+}
+
+export interface EcrLifecyclePreviewRow {
+  repository_arn: string;
+  status: string;
+  body: string;
+}
+
+export interface EcrRegistryRow {
+  account_id: string;
+  region: string;
+  body: string;
+}
+
+export interface VulnerabilityRow {
+  id: string;
+  ecosystem: string;
+  package: string;
+  modified: number;
+  body: string;
+}
+
+export interface VulnerabilityImportRow {
+  imported_at: number;
+  source: string;
+  advisories: number;
+}
+
 export interface Database {
   clusters: ClusterRow;
   task_definitions: TaskDefinitionRow;
@@ -149,4 +212,12 @@ export interface Database {
   service_deployments: ServiceDeploymentRow;
   service_revisions: ServiceRevisionRow;
   service_events: ServiceEventRow;
+  ecr_repositories: EcrRepositoryRow;
+  ecr_images: EcrImageRow;
+  ecr_tags: EcrTagRow;
+  ecr_scans: EcrScanRow;
+  ecr_lifecycle_previews: EcrLifecyclePreviewRow;
+  ecr_registries: EcrRegistryRow;
+  vulnerabilities: VulnerabilityRow;
+  vulnerability_imports: VulnerabilityImportRow;
 }

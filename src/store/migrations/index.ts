@@ -190,4 +190,96 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('tasks_instance_groups').on('tasks').columns(['container_instance_arn', 'last_status', 'desired_status', 'group_name']).execute();
     },
   },
+
+  '0005-registry-ecr': {
+    async up(db: Kysely<any>) {
+      // ECR's view of the registry. Blob bytes and the per-repository links to
+      // them live in the blob store (src/registry); these tables hold what
+      // the APIs list, filter and race on.
+      await db.schema
+        .createTable('ecr_repositories')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ecr_repositories_scope').on('ecr_repositories').columns(['account_id', 'region', 'name']).unique().execute();
+
+      await db.schema
+        .createTable('ecr_images')
+        .addColumn('repository_arn', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('media_type', 'text', (c) => c.notNull())
+        .addColumn('artifact_media_type', 'text')
+        /** The digest of the manifest this one refers to (OCI `subject`), for the referrers API. */
+        .addColumn('subject', 'text')
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('pushed_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_pull_at', 'bigint')
+        /** JSON: the blob and manifest digests the manifest references (garbage collection marks these). */
+        .addColumn('refs', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ecr_images_pk', ['repository_arn', 'digest'])
+        .execute();
+      await db.schema.createIndex('ecr_images_pushed').on('ecr_images').columns(['repository_arn', 'pushed_at']).execute();
+      await db.schema.createIndex('ecr_images_subject').on('ecr_images').columns(['repository_arn', 'subject']).execute();
+
+      await db.schema
+        .createTable('ecr_tags')
+        .addColumn('repository_arn', 'text', (c) => c.notNull())
+        .addColumn('tag', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ecr_tags_pk', ['repository_arn', 'tag'])
+        .execute();
+      await db.schema.createIndex('ecr_tags_digest').on('ecr_tags').columns(['repository_arn', 'digest']).execute();
+
+      await db.schema
+        .createTable('ecr_scans')
+        .addColumn('repository_arn', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        /** JSON: the status description and the findings, as DescribeImageScanFindings returns them. */
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ecr_scans_pk', ['repository_arn', 'digest'])
+        .execute();
+
+      await db.schema
+        .createTable('ecr_lifecycle_previews')
+        .addColumn('repository_arn', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('ecr_registries')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ecr_registries_pk', ['account_id', 'region'])
+        .execute();
+
+      // The vulnerability database the operator imports (OSV JSON): one row
+      // per affected package of an advisory, the whole advisory in `body`.
+      await db.schema
+        .createTable('vulnerabilities')
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('ecosystem', 'text', (c) => c.notNull())
+        .addColumn('package', 'text', (c) => c.notNull())
+        .addColumn('modified', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('vulnerabilities_pk', ['id', 'ecosystem', 'package'])
+        .execute();
+      await db.schema.createIndex('vulnerabilities_package').on('vulnerabilities').columns(['ecosystem', 'package']).execute();
+      await db.schema
+        .createTable('vulnerability_imports')
+        .addColumn('imported_at', 'bigint', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('advisories', 'integer', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
