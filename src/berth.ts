@@ -20,6 +20,10 @@ import { ociRoute } from './services/oci/routes.js';
 import { ImageViews } from './registry/image-views.js';
 import { LayerUploads } from './registry/layer-uploads.js';
 import { Registry } from './registry/registry.js';
+import { LifecyclePolicies } from './registry/lifecycle-policies.js';
+import { RegistryMaintenance } from './registry/maintenance.js';
+import { DEFAULT_GRACE_MS } from './registry/garbage-collector.js';
+import { lifecycleHandlers } from './services/ecr/lifecycle.js';
 import { stsService } from './services/sts/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -36,6 +40,10 @@ export interface BerthConfig {
   bodyLimitBytes?: number;
   /** The host[:port] clients use for the registry (repositoryUri); default the gateway's address. */
   registryHost?: string;
+  /** How often lifecycle policies and garbage collection run (default 10 minutes). */
+  registryMaintenanceMs?: number;
+  /** How long an unreferenced blob is kept before garbage collection may delete it (default 1 hour). */
+  registryGcGraceMs?: number;
   log?: Logger;
 }
 
@@ -44,6 +52,8 @@ export interface RunningBerth {
   rootKey: AccessKey;
   store: Store;
   registry: Registry;
+  /** Runs one lifecycle + garbage collection pass now (tests, `berth` maintenance). */
+  maintainRegistry(now?: number): Promise<void>;
   server: Server;
   close(): Promise<void>;
 }
@@ -75,9 +85,15 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   let gatewayAddress = `${config.host}:${config.port}`;
   const registry = new Registry(store, { dataDir: config.dataDir, registryHost: () => config.registryHost ?? gatewayAddress });
   const imageViews = new ImageViews(registry, async () => ({}));
+  const lifecycle = new LifecyclePolicies(store, registry, log);
+  const maintenance = new RegistryMaintenance(registry, lifecycle, {
+    intervalMs: config.registryMaintenanceMs ?? 10 * 60 * 1000,
+    graceMs: config.registryGcGraceMs ?? DEFAULT_GRACE_MS,
+    log,
+  });
   const services = indexServices([
     ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks, services: ecsServices }),
-    ecrService({ store, registry, images: imageViews, layers: new LayerUploads(registry), keys: keys.lookup }),
+    ecrService({ store, registry, images: imageViews, layers: new LayerUploads(registry), keys: keys.lookup, extra: lifecycleHandlers(lifecycle) }),
     stsService(),
   ]);
   const server = await startGateway(
@@ -101,6 +117,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   );
   tasks.setNotifier(hub);
   scheduler.start();
+  maintenance.start();
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
   });
@@ -116,9 +133,11 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     rootKey,
     store,
     registry,
+    maintainRegistry: (now) => maintenance.runOnce(now),
     server,
     async close() {
       await scheduler.stop();
+      await maintenance.stop();
       hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,6 +5,8 @@ import {
   type Attribute,
   type Resource,
 } from '@aws-sdk/client-ecs';
+import { registryAuthFor } from './registry-auth.js';
+import type { RegistryAuth } from './runtime/runtime.js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
@@ -57,7 +59,16 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export type EngineFactory = (ctx: { report: (r: TaskReport) => void; clusterName: string; hostAddress: string; availabilityZone: string; stateDir: string; log: Logger }) => Engine;
+export type EngineFactory = (ctx: {
+  report: (r: TaskReport) => void;
+  clusterName: string;
+  hostAddress: string;
+  availabilityZone: string;
+  stateDir: string;
+  log: Logger;
+  /** Credentials for pulls from berth's registry. */
+  registryAuth: (image: string) => Promise<RegistryAuth | undefined>;
+}) => Engine;
 
 interface AgentState {
   containerInstanceArn: string;
@@ -189,6 +200,7 @@ export class Agent {
       availabilityZone: this.opts.availabilityZone ?? `${this.opts.region}a`,
       stateDir: join(this.opts.dataDir, 'tasks'),
       log: this.opts.log,
+      registryAuth: registryAuthFor({ endpoint: this.opts.endpoint, region: this.opts.region, credentials: this.opts.credentials, log: this.opts.log }),
     });
     await this.#engine.adopt();
     const connected = new Promise<void>((resolve) => (this.#connectedOnce = resolve));

@@ -21,6 +21,7 @@ export function dockerEngineFactory(opts: { imagePullBehavior: ImagePullBehavior
       log: ctx.log,
       // The instance's Availability Zone, for the task metadata.
       availabilityZone: ctx.availabilityZone,
+      registryAuth: ctx.registryAuth,
       // Pulls can take minutes: their progress goes to the agent's log, at most one line a second per container.
       onPullProgress: throttled((taskArn, containerName, line) => ctx.log.info({ task: taskArn, container: containerName }, `pull: ${line}`)),
     });

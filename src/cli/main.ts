@@ -25,6 +25,9 @@ program
   .option('--no-local-agent', 'do not run a container instance for this host in the default cluster')
   .option('--image-pull-behavior <behavior>', 'the local agent\'s image pulls: default, always, once or prefer-cached (env ECS_IMAGE_PULL_BEHAVIOR)', defaults.imagePullBehavior)
   .option('--cleanup-delay <seconds>', 'how long the local agent keeps stopped containers before removing them (seconds, env BERTH_CLEANUP_DELAY)', defaults.cleanupDelay)
+  .option('--registry-host <host[:port]>', "the registry's address in repositoryUri and login (env BERTH_REGISTRY_HOST; default: the gateway's address)", process.env.BERTH_REGISTRY_HOST)
+  .option('--registry-maintenance-interval <seconds>', 'how often lifecycle policies and registry garbage collection run', '600')
+  .option('--registry-gc-grace <seconds>', 'how long an unreferenced blob is kept before garbage collection may delete it', '3600')
   .action((opts) => up(opts));
 
 const collect = (value: string, previous: string[]) => [...previous, value];

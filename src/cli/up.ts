@@ -15,6 +15,15 @@ export interface UpOptions {
   localAgent: boolean;
   imagePullBehavior: string;
   cleanupDelay: string;
+  registryHost?: string;
+  registryMaintenanceInterval: string;
+  registryGcGrace: string;
+}
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, not '${value}'.`);
+  return n * 1000;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -27,7 +36,17 @@ export async function up(opts: UpOptions): Promise<void> {
   const log = createLogger();
   let berth;
   try {
-    berth = await startBerth({ host: opts.host, port, dataDir, region: opts.region, accountId: opts.accountId, log });
+    berth = await startBerth({
+      host: opts.host,
+      port,
+      dataDir,
+      region: opts.region,
+      accountId: opts.accountId,
+      registryHost: opts.registryHost,
+      registryMaintenanceMs: seconds(opts.registryMaintenanceInterval, '--registry-maintenance-interval'),
+      registryGcGraceMs: seconds(opts.registryGcGrace, '--registry-gc-grace'),
+      log,
+    });
   } catch (e) {
     if (e instanceof ModelsNotFoundError) throw e;
     const err = e as NodeJS.ErrnoException;
@@ -64,8 +83,10 @@ export async function up(opts: UpOptions): Promise<void> {
       `  endpoint  ${berth.endpoint}\n` +
       `  data dir  ${dataDir}\n` +
       `  region    ${opts.region}   account ${opts.accountId}\n` +
+      `  registry  ${berth.registry.repositories.registryHost}\n` +
       (local ? `  agent     ${local.containerInstanceArn}\n\n` : '\n') +
-      `Point the AWS CLI and SDKs at it:  eval "$(berth env${dataDir === resolve(defaultDir()) ? '' : ` --data-dir ${dataDir}`})"\n`,
+      `Point the AWS CLI and SDKs at it:  eval "$(berth env${dataDir === resolve(defaultDir()) ? '' : ` --data-dir ${dataDir}`})"\n` +
+      `Log docker in to the registry:     aws ecr get-login-password | docker login --username AWS --password-stdin ${berth.registry.repositories.registryHost}\n`,
   );
   let stopping = false;
   const stop = async (signal: string) => {

@@ -60,6 +60,19 @@ export class BlobStore {
     return this.size(digest);
   }
 
+  /**
+   * true when `repo` holds the blob, which is then touched so garbage
+   * collection's grace period covers the manifest push that refers to it.
+   */
+  retain(repo: RepositoryKey, digest: string, now: number): Promise<boolean> {
+    return this.#locks.run(digest, async () => {
+      const path = blobPath(digest);
+      if (!(await this.driver.stat(linkPath(repo, digest))) || !(await this.driver.stat(path))) return false;
+      await this.driver.touch(path, now);
+      return true;
+    });
+  }
+
   /** Makes an existing blob part of `repo`. false when no blob has that digest. */
   link(repo: RepositoryKey, digest: string, now: number): Promise<boolean> {
     return this.#locks.run(digest, async () => {

@@ -75,7 +75,7 @@ export class Images {
     }
     const key = keyOf(repo);
     const missing: string[] = [];
-    for (const b of manifest.blobs) if ((await this.#blobs.sizeIn(key, b.digest)) === undefined) missing.push(b.digest);
+    for (const b of manifest.blobs) if (!(await this.#blobs.retain(key, b.digest, opts.now))) missing.push(b.digest);
     if (missing.length) {
       throw new AwsError('LayersNotFoundException', `The following layers were not found in the repository '${repo.name}': ${[...new Set(missing)].join(', ')}. Push them before the manifest.`);
     }
