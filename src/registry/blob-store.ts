@@ -69,6 +69,7 @@ export class BlobStore {
       const path = blobPath(digest);
       if (!(await this.driver.stat(linkPath(repo, digest))) || !(await this.driver.stat(path))) return false;
       await this.driver.touch(path, now);
+      await this.driver.touch(linkPath(repo, digest), now);
       return true;
     });
   }
@@ -79,13 +80,19 @@ export class BlobStore {
       const path = blobPath(digest);
       if (!(await this.driver.stat(path))) return false;
       await this.driver.touch(path, now);
-      await this.driver.putContent(linkPath(repo, digest), digest);
+      await this.#writeLink(repo, digest, now);
       return true;
     });
   }
 
+  /** Link files carry the push's time, which garbage collection's grace period counts from. */
+  async #writeLink(repo: RepositoryKey, digest: string, now: number): Promise<void> {
+    await this.driver.putContent(linkPath(repo, digest), digest);
+    await this.driver.touch(linkPath(repo, digest), now);
+  }
+
   unlink(repo: RepositoryKey, digest: string): Promise<void> {
-    return this.driver.delete(linkPath(repo, digest));
+    return this.driver.delete(linkPath(repo, digest).slice(0, -'/link'.length));
   }
 
   /** Forgets every link of a repository (not repositories nested under its name). */
@@ -106,8 +113,9 @@ export class BlobStore {
         await this.driver.touch(path, now);
       } else {
         await this.driver.move(staged, path);
+        await this.driver.touch(path, now);
       }
-      await this.driver.putContent(linkPath(repo, digest), digest);
+      await this.#writeLink(repo, digest, now);
     });
   }
 
@@ -146,9 +154,14 @@ export class BlobStore {
     return out;
   }
 
-  /** When the link of `digest` in `repo` was last written. */
-  async linkedAt(repo: RepositoryKey, digest: string): Promise<number | undefined> {
-    return (await this.driver.stat(linkPath(repo, digest)))?.modifiedAt;
+  /** Removes `repo`'s link if it was last touched before `olderThan`, under the blob's lock (see sweep). */
+  sweepLink(repo: RepositoryKey, digest: string, olderThan: number): Promise<boolean> {
+    return this.#locks.run(digest, async () => {
+      const info = await this.driver.stat(linkPath(repo, digest));
+      if (!info || info.modifiedAt >= olderThan) return false;
+      await this.driver.delete(linkPath(repo, digest).slice(0, -'/link'.length));
+      return true;
+    });
   }
 
   /**

@@ -30,11 +30,7 @@ export async function collectGarbage(registry: Registry, now: number, opts: { gr
     const reached = await registry.images.markedIn(repo);
     for (const digest of await registry.blobs.linkedDigests(keyOf(repo))) {
       if (reached.has(digest)) continue;
-      const linkedAt = await registry.blobs.linkedAt(keyOf(repo), digest);
-      if (linkedAt !== undefined && linkedAt < cutoff) {
-        await registry.blobs.unlink(keyOf(repo), digest);
-        linksDeleted++;
-      }
+      if (await registry.blobs.sweepLink(keyOf(repo), digest, cutoff)) linksDeleted++;
     }
   }
   const marked = await registry.images.marked();
