@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -218,4 +218,46 @@ export function memoryOf(pid: number): Memory | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CNCF distribution as Debian ships it (`docker-registry`), on a free loopback port with a temporary filesystem store and no auth. */
+export async function startDistribution(command = process.env.BERTH_BENCH_DOCKER_REGISTRY || 'docker-registry'): Promise<ServerProcess & { address: string }> {
+  if (spawnSync(command, ['--version'], { encoding: 'utf8' }).status !== 0) {
+    throw new Error(`${command} is not installed: install Debian's docker-registry (apt-get install docker-registry) or set BERTH_BENCH_DOCKER_REGISTRY`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-distribution-'));
+  dirs.add(dir);
+  const port = await freePort();
+  const config = join(dir, 'config.yml');
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log: { level: error }',
+      'storage:',
+      `  filesystem: { rootdirectory: ${join(dir, 'data')} }`,
+      '  delete: { enabled: true }',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  const t0 = performance.now();
+  const child = spawn(command, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const t = track('docker-registry', child);
+  await waitFor('docker-registry', 30_000, t.exited, t.output, async () => ((await tcpOpen(port)) ? true : undefined));
+  return {
+    name: 'docker-registry',
+    endpoint: `http://127.0.0.1:${port}`,
+    address: `127.0.0.1:${port}`,
+    credentials: { accessKeyId: '', secretAccessKey: '' },
+    pid: child.pid!,
+    startupMs: performance.now() - t0,
+    output: t.output,
+    async stop() {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+      dirs.delete(dir);
+    },
+  };
 }

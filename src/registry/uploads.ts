@@ -88,15 +88,10 @@ export class Uploads {
       try {
         await pipeline(
           body,
+          // Hash exactly what reaches the writer, in order.
           async function* (source: AsyncIterable<Buffer>) {
             for await (const chunk of source) {
               received += chunk.length;
-              yield chunk;
-            }
-          },
-          async function* (source: AsyncIterable<Buffer>) {
-            // Hash exactly what reaches the writer, in order.
-            for await (const chunk of source) {
               running.hash.update(chunk);
               running.size += chunk.length;
               yield chunk;
