@@ -24,6 +24,9 @@ import { LifecyclePolicies } from './registry/lifecycle-policies.js';
 import { RegistryMaintenance } from './registry/maintenance.js';
 import { DEFAULT_GRACE_MS } from './registry/garbage-collector.js';
 import { lifecycleHandlers } from './services/ecr/lifecycle.js';
+import { scanningHandlers, scansOnPush } from './services/ecr/scanning.js';
+import { Scans } from './registry/scans.js';
+import { VulnerabilityDatabase } from './registry/scan/index.js';
 import { stsService } from './services/sts/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -84,7 +87,15 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
 
   let gatewayAddress = `${config.host}:${config.port}`;
   const registry = new Registry(store, { dataDir: config.dataDir, registryHost: () => config.registryHost ?? gatewayAddress });
-  const imageViews = new ImageViews(registry, async () => ({}));
+  const scans = new Scans(store, registry, new VulnerabilityDatabase(store), log);
+  const imageViews = new ImageViews(registry, (repo, digest) => scans.summary(repo, digest));
+  registry.onPush(({ repo, digest, manifest, now }) => {
+    if (manifest.kind !== 'image' || manifest.artifactType !== undefined) return;
+    void registry.repositories
+      .registrySettings(repo)
+      .then((settings) => (scansOnPush(repo, settings) ? scans.start(repo, digest, now) : undefined))
+      .catch((e: unknown) => log.warn({ err: e, [LOG.repository]: repo.name }, 'could not start the scan on push'));
+  });
   const lifecycle = new LifecyclePolicies(store, registry, log);
   const maintenance = new RegistryMaintenance(registry, lifecycle, {
     intervalMs: config.registryMaintenanceMs ?? 10 * 60 * 1000,
@@ -93,7 +104,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   });
   const services = indexServices([
     ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks, services: ecsServices }),
-    ecrService({ store, registry, images: imageViews, layers: new LayerUploads(registry), keys: keys.lookup, extra: lifecycleHandlers(lifecycle) }),
+    ecrService({ store, registry, images: imageViews, layers: new LayerUploads(registry), keys: keys.lookup, extra: { ...lifecycleHandlers(lifecycle), ...scanningHandlers(registry, scans) } }),
     stsService(),
   ]);
   const server = await startGateway(

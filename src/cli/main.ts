@@ -7,6 +7,7 @@ import { defaults } from './config.js';
 import { agent } from './agent.js';
 import { env } from './env.js';
 import { up } from './up.js';
+import { importVulns } from './ecr.js';
 
 const program = new Command();
 program
@@ -58,6 +59,13 @@ program
   .option('--port <port>', 'port berth listens on, when it has not started yet', defaults.port)
   .option('--region <region>', 'region to use, when berth has not started yet', defaults.region)
   .action((opts) => env(opts));
+
+const ecr = program.command('ecr').description("berth's registry: operator commands beside the ECR API");
+ecr
+  .command('import-vulns <dir>')
+  .description('import OSV vulnerability advisories (a directory of OSV JSON files) for image scanning')
+  .option('--data-dir <dir>', 'the data dir of the berth to import into (env BERTH_DATA_DIR)', defaults.dataDir)
+  .action((dir: string, opts) => importVulns(dir, opts));
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`berth: ${e.message}\n`);
