@@ -66,8 +66,13 @@ export class Uploads {
     const raw = await this.#driver.getContent(infoPath(id));
     const data = await this.#driver.stat(dataPath(id));
     if (!raw || !data) return undefined;
-    const info = JSON.parse(raw.toString('utf8')) as { repo: RepositoryKey; startedAt: number };
-    if (info.repo.accountId !== repo.accountId || info.repo.region !== repo.region || info.repo.name !== repo.name) return undefined;
+    let info: { repo: RepositoryKey; startedAt: number };
+    try {
+      info = JSON.parse(raw.toString('utf8')) as { repo: RepositoryKey; startedAt: number };
+    } catch {
+      return undefined;
+    }
+    if (info.repo?.accountId !== repo.accountId || info.repo.region !== repo.region || info.repo.name !== repo.name) return undefined;
     return { id, repo: info.repo, startedAt: info.startedAt, size: data.size };
   }
 
@@ -147,15 +152,33 @@ export class Uploads {
   async purge(olderThan: number): Promise<number> {
     let purged = 0;
     for (const id of await this.#driver.list('uploads')) {
-      const raw = await this.#driver.getContent(infoPath(id));
-      const startedAt = raw ? (JSON.parse(raw.toString('utf8')) as { startedAt: number }).startedAt : 0;
-      if (startedAt < olderThan && !this.#busy.has(id)) {
-        this.#hashes.delete(id);
-        await this.#driver.delete(`uploads/${id}`);
-        purged++;
-      }
+      if (this.#busy.has(id)) continue;
+      const startedAt = await this.#startedAt(id);
+      // Neither file yet: start() is creating this upload right now, it is not abandoned.
+      if (startedAt === undefined || startedAt >= olderThan) continue;
+      this.#hashes.delete(id);
+      await this.#driver.delete(`uploads/${id}`);
+      purged++;
     }
     return purged;
+  }
+
+  /**
+   * When the upload started: its info file, or else (a crash between start's
+   * two writes) its data's last write. Never 0 for a missing file: start()
+   * writes the data before the info, and an upload caught in between must
+   * not look a day old.
+   */
+  async #startedAt(id: string): Promise<number | undefined> {
+    const raw = await this.#driver.getContent(infoPath(id));
+    if (raw) {
+      try {
+        return (JSON.parse(raw.toString('utf8')) as { startedAt: number }).startedAt;
+      } catch {
+        // A damaged info file: judge by the data below.
+      }
+    }
+    return (await this.#driver.stat(dataPath(id)))?.modifiedAt;
   }
 
   async #exclusive<T>(upload: UploadInfo, fn: () => Promise<T>): Promise<T> {

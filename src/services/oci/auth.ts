@@ -23,9 +23,10 @@ export function presentedPassword(req: IncomingMessage, query?: URLSearchParams)
   const header = req.headers.authorization;
   // GetDownloadUrlForLayer's URLs carry the token in the query, as S3's presigned URLs do.
   if (!header) return query?.get(DOWNLOAD_TOKEN_PARAM) ?? undefined;
+  // `Bearer` alone (a client with an empty token) is a scheme without credentials.
   const space = header.indexOf(' ');
-  const scheme = header.slice(0, space).toLowerCase();
-  const value = header.slice(space + 1).trim();
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+  const value = space < 0 ? '' : header.slice(space + 1).trim();
   if (scheme === 'bearer') return value;
   if (scheme !== 'basic') throw unauthorized(req, `The ${scheme} authorization scheme is not supported; log in with \`aws ecr get-login-password | docker login --username AWS --password-stdin\`.`);
   const decoded = Buffer.from(value, 'base64').toString('utf8');

@@ -15,11 +15,12 @@ function checkedDigest(text: string | null): string {
 }
 
 function parseRange(header: string, total: number): { start: number; end: number } | undefined {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const m = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
   if (m[1] === '') {
+    // `bytes=-0` asks for the last zero bytes: nothing to send, so unsatisfiable (RFC 9110 §14.1.1).
     const suffix = Number(m[2]);
-    return { start: Math.max(0, total - suffix), end: total - 1 };
+    return suffix > 0 ? { start: Math.max(0, total - suffix), end: total - 1 } : undefined;
   }
   const start = Number(m[1]);
   const end = m[2] === '' ? total - 1 : Math.min(Number(m[2]), total - 1);
@@ -46,7 +47,8 @@ export async function blobRoutes(r: OciRequest, name: string, digestText: string
   res.setHeader('ETag', `"${digest}"`);
   const rangeHeader = r.req.headers.range;
   let range: { start: number; end: number } | undefined;
-  if (rangeHeader !== undefined && size > 0) {
+  // A range unit other than bytes is ignored, as RFC 9110 requires: the whole blob follows.
+  if (rangeHeader !== undefined && size > 0 && /^\s*bytes=/i.test(rangeHeader)) {
     range = parseRange(rangeHeader, size);
     if (!range) throw new OciError('RANGE_INVALID', `The range '${rangeHeader}' is not satisfiable for a blob of ${size} bytes.`, 416, { 'Content-Range': `bytes */${size}` });
     res.statusCode = 206;

@@ -42,12 +42,21 @@ export interface OciRequest {
 export type OciHandler = (r: OciRequest, name: string, rest: string) => Promise<void>;
 
 const PATHS: Array<[RegExp, (r: OciRequest, m: RegExpExecArray) => Promise<void>]> = [
-  [/^\/v2\/(.+)\/blobs\/uploads\/?([^/]*)$/, (r, m) => uploadRoutes(r, m[1]!, decodeURIComponent(m[2]!))],
-  [/^\/v2\/(.+)\/blobs\/([^/]+)$/, (r, m) => blobRoutes(r, m[1]!, decodeURIComponent(m[2]!))],
-  [/^\/v2\/(.+)\/manifests\/([^/]+)$/, (r, m) => manifestRoutes(r, m[1]!, decodeURIComponent(m[2]!))],
+  [/^\/v2\/(.+)\/blobs\/uploads\/?([^/]*)$/, (r, m) => uploadRoutes(r, m[1]!, decodeSegment(m[2]!))],
+  [/^\/v2\/(.+)\/blobs\/([^/]+)$/, (r, m) => blobRoutes(r, m[1]!, decodeSegment(m[2]!))],
+  [/^\/v2\/(.+)\/manifests\/([^/]+)$/, (r, m) => manifestRoutes(r, m[1]!, decodeSegment(m[2]!))],
   [/^\/v2\/(.+)\/tags\/list$/, (r, m) => tagList(r, m[1]!)],
-  [/^\/v2\/(.+)\/referrers\/([^/]+)$/, (r, m) => referrers(r, m[1]!, decodeURIComponent(m[2]!))],
+  [/^\/v2\/(.+)\/referrers\/([^/]+)$/, (r, m) => referrers(r, m[1]!, decodeSegment(m[2]!))],
 ];
+
+/** Percent-decodes a path segment; a malformed escape (`%zz`) stays as sent, for the route's own checks to refuse. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 export function ociRoute(deps: OciDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -126,20 +135,55 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end();
 }
 
-/** Reads a small body (manifests) up to `limit` bytes. */
-export async function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new OciError('SIZE_INVALID', `The body is larger than ${limit} bytes.`, 413);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** Past the limit a refused body is still read, and dropped, up to this much, so the client gets its 413 rather than a reset. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Reads a small body (manifests) up to `limit` bytes. A larger body is
+ * refused at once (SIZE_INVALID) but left flowing, not destroyed: breaking
+ * out of a `for await` over the request would reset the connection before
+ * the 413 is written.
+ */
+export function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      chunks.length = 0;
+      reject(e);
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > DRAIN_LIMIT) req.destroy();
+      if (settled) return;
+      if (size > limit) fail(new OciError('SIZE_INVALID', `The body is larger than ${limit} bytes.`, 413));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(Buffer.concat(chunks));
+    });
+    req.on('error', fail);
+    req.on('close', () => fail(new Error('the client went away before the body was complete')));
+  });
 }
 
+/** Client-side ends of a download: the connection closed before (or as) the last byte was flushed. */
+const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE']);
+
 export async function streamTo(res: ServerResponse, source: NodeJS.ReadableStream): Promise<void> {
-  await pipeline(source, res);
+  try {
+    await pipeline(source, res);
+  } catch (e) {
+    // A client that hangs up mid-download (or closes right after the last
+    // byte, before the response's 'finish') is not a registry failure.
+    if (CLIENT_GONE.has((e as NodeJS.ErrnoException).code ?? '')) return;
+    throw e;
+  }
 }
 
 /** The page size `n` of a listing (tags, catalog), capped. */
