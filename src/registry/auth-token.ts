@@ -17,6 +17,8 @@ export const TOKEN_USER = 'AWS';
 export interface RegistryPrincipal extends Scope {
   accessKeyId: string;
   expiresAt: number;
+  /** A download token's one object, `<repository>@<digest>`: it may read that blob and nothing else. */
+  only?: string;
 }
 
 interface Payload {
@@ -24,15 +26,25 @@ interface Payload {
   a: string;
   r: string;
   e: number;
+  s?: string;
 }
+
+/** GetDownloadUrlForLayer's URLs last an hour, as ECR's presigned layer URLs do. */
+export const DOWNLOAD_LIFETIME_MS = 60 * 60 * 1000;
 
 function signingKey(secret: string): Buffer {
   return createHmac('sha256', `berth-ecr-token:${secret}`).update('v1').digest();
 }
 
-export function issueRegistryPassword(caller: { accessKeyId: string; accountId: string; region: string }, secret: string, now: number): { password: string; expiresAt: number } {
-  const expiresAt = now + TOKEN_LIFETIME_MS;
+export function issueRegistryPassword(
+  caller: { accessKeyId: string; accountId: string; region: string },
+  secret: string,
+  now: number,
+  only?: { repository: string; digest: string },
+): { password: string; expiresAt: number } {
+  const expiresAt = now + (only ? DOWNLOAD_LIFETIME_MS : TOKEN_LIFETIME_MS);
   const payload: Payload = { k: caller.accessKeyId, a: caller.accountId, r: caller.region, e: Math.floor(expiresAt / 1000) };
+  if (only) payload.s = `${only.repository}@${only.digest}`;
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   const mac = createHmac('sha256', signingKey(secret)).update(body).digest('base64url');
   return { password: `${body}.${mac}`, expiresAt };
@@ -58,5 +70,5 @@ export function verifyRegistryPassword(password: string, keys: KeyLookup, now: n
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'the authorization token is not valid' };
   if (payload.e * 1000 <= now) return { ok: false, reason: 'Your authorization token has expired. Reauthenticate and try again.' };
   if (payload.a !== key.accountId) return { ok: false, reason: 'the authorization token is not valid' };
-  return { ok: true, principal: { accessKeyId: payload.k, accountId: payload.a, region: payload.r, expiresAt: payload.e * 1000 } };
+  return { ok: true, principal: { accessKeyId: payload.k, accountId: payload.a, region: payload.r, expiresAt: payload.e * 1000, only: typeof payload.s === 'string' ? payload.s : undefined } };
 }

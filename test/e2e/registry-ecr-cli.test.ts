@@ -423,6 +423,13 @@ test('GetDownloadUrlForLayer: the URL serves the layer without credentials; a mi
   assert.ok(fetched.body.equals(image.layers[0]!), 'the downloaded bytes differ');
   // Without the URL's token the same path asks for credentials.
   assert.equal((await v2.as(undefined).request('GET', url.pathname)).status, 401);
+  // The URL's token reads that one layer and nothing else: not the manifest, not the catalog, and it is no login password.
+  const token = url.searchParams.get('X-Berth-Token')!;
+  const elsewhere = await v2.as(undefined).request('GET', `/v2/ecr/layers/manifests/dl?X-Berth-Token=${encodeURIComponent(token)}`);
+  assert.equal(elsewhere.status, 403);
+  assert.equal(elsewhere.json.errors[0].code, 'DENIED');
+  const asLogin = await v2.as(`Basic ${Buffer.from(`AWS:${token}`).toString('base64')}`).request('GET', '/v2/_catalog');
+  assert.equal(asLogin.status, 403);
   const missing = await sdkError(ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: 'ecr/layers', layerDigest: sha256('absent') })));
   assert.equal(missing.name, 'LayersNotFoundException');
 });

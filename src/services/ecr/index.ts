@@ -152,7 +152,7 @@ export function ecrService(d: EcrDeps): ServiceDefinition {
           throw new AwsError('LayersNotFoundException', `The layer '${i.layerDigest}' does not exist in the repository with name '${repo.name}' in the registry with id '${repo.accountId}'.`);
         }
         const key = d.keys(ctx.caller.accessKeyId)!;
-        const { password } = issueRegistryPassword(ctx.caller, key.secretAccessKey, ctx.now);
+        const { password } = issueRegistryPassword(ctx.caller, key.secretAccessKey, ctx.now, { repository: repo.name, digest: i.layerDigest! });
         return {
           downloadUrl: `http://${repos.registryHost}/v2/${repo.name}/blobs/${i.layerDigest}?${DOWNLOAD_TOKEN_PARAM}=${encodeURIComponent(password)}`,
           layerDigest: i.layerDigest,

@@ -42,5 +42,17 @@ export function authenticate(req: IncomingMessage, keys: KeyLookup, now: number,
   if (password === undefined) throw unauthorized(req, 'authentication required');
   const check = verifyRegistryPassword(password, keys, now);
   if (!check.ok) throw unauthorized(req, check.reason);
+  // Only a download URL's token travels in the query; a login token there is refused, so it never leaks into URLs that work.
+  if (!req.headers.authorization && check.principal.only === undefined) throw unauthorized(req, 'authentication required');
   return check.principal;
+}
+
+/** A download token opens exactly its one blob, for reading. */
+export function checkDownloadScope(principal: RegistryPrincipal, method: string, path: string): void {
+  if (principal.only === undefined) return;
+  const at = principal.only.lastIndexOf('@');
+  const allowed = `/v2/${principal.only.slice(0, at)}/blobs/${principal.only.slice(at + 1)}`;
+  if ((method !== 'GET' && method !== 'HEAD') || path !== allowed) {
+    throw new OciError('DENIED', 'This token comes from GetDownloadUrlForLayer and reads only that one layer; log in with `aws ecr get-login-password` for anything else.');
+  }
 }

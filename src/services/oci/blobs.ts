@@ -118,6 +118,16 @@ function uploadError(e: unknown, r: OciRequest, upload: UploadInfo): unknown {
   void r;
 }
 
+/** verify → move → link, then the spec's 201 naming the blob. */
+async function commitUpload(r: OciRequest, upload: UploadInfo, digest: string): Promise<void> {
+  try {
+    await r.deps.registry.uploads.commit(upload, digest, r.now);
+  } catch (e) {
+    throw uploadError(e, r, upload);
+  }
+  sendEmpty(r.res, 201, { Location: `/v2/${upload.repo.name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+}
+
 export async function uploadRoutes(r: OciRequest, name: string, id: string): Promise<void> {
   const repo = await repository(r, name);
   const key = keyOf(repo);
@@ -140,12 +150,7 @@ export async function uploadRoutes(r: OciRequest, name: string, id: string): Pro
     if (digestParam !== null) {
       const digest = checkedDigest(digestParam);
       await appendBody(r, upload);
-      try {
-        await uploads.commit(upload, digest, r.now);
-      } catch (e) {
-        throw uploadError(e, r, upload);
-      }
-      sendEmpty(r.res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+      await commitUpload(r, upload, digest);
       return;
     }
     sendEmpty(r.res, 202, { ...uploadHeaders(name, upload, 0), 'OCI-Chunk-Min-Length': 0 });
@@ -165,12 +170,7 @@ export async function uploadRoutes(r: OciRequest, name: string, id: string): Pro
     case 'PUT': {
       const digest = checkedDigest(r.query.get('digest'));
       if (hasBody(r)) await appendBody(r, { ...upload }, chunkRange(r));
-      try {
-        await uploads.commit(upload, digest, r.now);
-      } catch (e) {
-        throw uploadError(e, r, upload);
-      }
-      sendEmpty(r.res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+      await commitUpload(r, upload, digest);
       return;
     }
     case 'DELETE':

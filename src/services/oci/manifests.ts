@@ -21,7 +21,7 @@ export async function manifestRoutes(r: OciRequest, name: string, reference: str
     case 'HEAD': {
       const repo = await repository(r, name);
       const digest = await registry.images.resolve(repo, reference);
-      const found = digest && (await registry.images.manifest(repo, digest, { pull: r.req.method === 'GET' ? r.now : undefined }));
+      const found = digest && (await registry.images.manifest(repo, digest, { pull: r.now }));
       if (!digest || !found) throw new OciError('MANIFEST_UNKNOWN', imageNotFound(r.principal, name, byDigest ? { imageDigest: reference } : { imageTag: reference }).message);
       r.res.statusCode = 200;
       r.res.setHeader('Content-Type', found.mediaType);

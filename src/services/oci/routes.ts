@@ -6,7 +6,7 @@ import { LOG } from '../../log.js';
 import type { RegistryPrincipal } from '../../registry/auth-token.js';
 import { isRepositoryName } from '../../registry/names.js';
 import type { Registry } from '../../registry/registry.js';
-import { authenticate, presentedPassword, unauthorized } from './auth.js';
+import { authenticate, checkDownloadScope, presentedPassword, unauthorized } from './auth.js';
 import { blobRoutes, uploadRoutes } from './blobs.js';
 import { OciError, toOciError, writeOciError } from './errors.js';
 import { catalog, manifestRoutes, referrers, tagList } from './manifests.js';
@@ -71,6 +71,7 @@ export function ociRoute(deps: OciDeps) {
       const now = Date.now();
       if (path === '/v2/token') return (await token(req, res, deps, now), true);
       const principal = authenticate(req, deps.keys, now, req.method === 'GET' ? query : undefined);
+      checkDownloadScope(principal, req.method ?? 'GET', path);
       const r: OciRequest = { req, res, deps, principal, query, now };
       if (path === '/v2/' || path === '/v2') {
         if (req.method !== 'GET' && !head) throw new OciError('UNSUPPORTED', `${req.method} is not supported on /v2/.`);
@@ -112,6 +113,7 @@ async function token(req: IncomingMessage, res: ServerResponse, deps: OciDeps, n
   const password = presentedPassword(req);
   if (password === undefined) throw unauthorized(req, 'authentication required');
   const principal = authenticate(req, deps.keys, now);
+  checkDownloadScope(principal, 'POST', '/v2/token');
   sendJson(res, 200, {
     token: password,
     access_token: password,
