@@ -10,8 +10,9 @@ import { startBerthProcess, startDistribution, type ServerProcess } from './lib/
 // bench/registry: push and pull of a large image of random layers with
 // skopeo, against berth and against CNCF distribution (Debian's
 // docker-registry) started side by side in the same run. MB/s each, and the
-// ratio. Each push goes to a fresh repository with skopeo's blob cache
-// emptied, so nothing is skipped or cross-mounted.
+// ratio. Every round builds new random layers and pushes them to a fresh
+// repository, so skopeo's blob-info cache (per user, and under
+// /var/lib/containers for root) can never turn a push into a mount.
 
 export const description = 'skopeo push and pull of a 500 MB image of random layers: berth vs CNCF distribution (docker-registry), MB/s and ratio';
 
@@ -87,9 +88,7 @@ export async function run(args: string[]): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bench-registry-'));
   const servers: ServerProcess[] = [];
   try {
-    const layout = join(scratch, 'layout');
-    process.stdout.write(`building an OCI layout of ${layers} random layers × ${layerMb} MB…\n`);
-    const bytes = buildLayout(layout, layers, layerMb);
+    let bytes = 0;
 
     const distribution = await startDistribution();
     servers.push(distribution);
@@ -108,13 +107,18 @@ export async function run(args: string[]): Promise<void> {
     ];
     const best = new Map<string, { pushMs: number; pullMs: number }>();
     for (let round = 0; round < rounds; round++) {
+      const layout = join(scratch, `layout-${round}`);
+      process.stdout.write(`round ${round + 1}: an OCI layout of ${layers} new random layers × ${layerMb} MB…\n`);
+      bytes = buildLayout(layout, layers, layerMb);
       // Alternate the order so neither server always runs on a warmer page cache.
       for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
         process.stdout.write(`round ${round + 1}/${rounds}: ${target.name}…\n`);
         const m = await measure(target, layout, scratch, round);
         const b = best.get(target.name);
+        process.stdout.write(`  push ${(bytes / MB / (m.pushMs / 1000)).toFixed(0)} MB/s, pull ${(bytes / MB / (m.pullMs / 1000)).toFixed(0)} MB/s\n`);
         best.set(target.name, { pushMs: Math.min(b?.pushMs ?? Infinity, m.pushMs), pullMs: Math.min(b?.pullMs ?? Infinity, m.pullMs) });
       }
+      rmSync(layout, { recursive: true, force: true });
     }
     const mbps = (ms: number) => bytes / MB / (ms / 1000);
     const d = best.get('docker-registry')!;
