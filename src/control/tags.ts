@@ -36,13 +36,18 @@ export async function addManagedTags(tx: Tx, arn: string, tags: Tag[]): Promise<
   if (tags.length) await insertTags(tx, arn, tags);
 }
 
-async function insertTags(tx: Tx, arn: string, tags: Tag[]): Promise<void> {
+const tooManyTags = (total: number) => new AwsError('InvalidParameterException', `A resource can have at most ${MAX_TAGS} tags; this request would give it ${total}.`);
+
+/**
+ * Sets tags on a resource: new keys are appended in order, existing keys get
+ * the new value. `tooMany` is the service's error when the result would
+ * exceed MAX_TAGS (ECS: InvalidParameterException, ECR: TooManyTagsException).
+ */
+export async function insertTags(tx: Tx, arn: string, tags: Tag[], tooMany: (total: number) => AwsError = tooManyTags): Promise<void> {
   const existing = await tx.selectFrom('tags').select(['key', 'position']).where('resource_arn', '=', arn).execute();
   const known = new Set(existing.map((r) => r.key));
   const added = tags.filter((t) => !known.has(t.key!)).length;
-  if (existing.length + added > MAX_TAGS) {
-    throw new AwsError('InvalidParameterException', `A resource can have at most ${MAX_TAGS} tags; this request would give it ${existing.length + added}.`);
-  }
+  if (existing.length + added > MAX_TAGS) throw tooMany(existing.length + added);
   let position = existing.reduce((m, r) => Math.max(m, r.position), 0);
   for (const t of tags) {
     await tx

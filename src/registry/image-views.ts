@@ -54,7 +54,7 @@ export class ImageViews {
     this.#scans = scans;
   }
 
-  async list(scope: Scope, repo: RepositoryRecord, input: ecr.ListImagesRequest): Promise<ecr.ListImagesResponse> {
+  async list(repo: RepositoryRecord, input: ecr.ListImagesRequest): Promise<ecr.ListImagesResponse> {
     const limit = pageSize(input.maxResults, 1000);
     const after = decodeToken(input.nextToken, ['number'] as const);
     const ids: ecr.ImageIdentifier[] = [];
@@ -64,7 +64,6 @@ export class ImageViews {
       if (image.tags.length === 0) ids.push({ imageDigest: image.digest });
       for (const tag of image.tags) ids.push({ imageDigest: image.digest, imageTag: tag });
     }
-    void scope;
     const start = after ? after[0] : 0;
     const page = ids.slice(start, start + limit);
     return { imageIds: page, nextToken: start + limit < ids.length ? encodeToken([start + limit]) : undefined };

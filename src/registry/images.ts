@@ -1,4 +1,3 @@
-import type * as ecr from '@aws-sdk/client-ecr';
 import type { Scope } from '../control/arns.js';
 import { AwsError } from '../gateway/errors.js';
 import type { Store, Tx } from '../store/store.js';
@@ -215,21 +214,18 @@ export class Images {
   }
 
   /** Every digest any manifest in any repository references, and the manifests themselves (GC's mark set). */
-  async marked(): Promise<Set<string>> {
-    const set = new Set<string>();
-    const rows = await this.#store.db.selectFrom('ecr_images').select(['digest', 'refs']).execute();
-    for (const r of rows) {
-      set.add(r.digest);
-      for (const d of JSON.parse(r.refs) as string[]) set.add(d);
-    }
-    return set;
+  marked(): Promise<Set<string>> {
+    return this.#reached(this.#store.db.selectFrom('ecr_images').select(['digest', 'refs']));
   }
 
   /** The digests a repository's manifests reference, with the manifests (links GC keeps). */
-  async markedIn(repo: RepositoryRecord): Promise<Set<string>> {
+  markedIn(repo: RepositoryRecord): Promise<Set<string>> {
+    return this.#reached(this.#store.db.selectFrom('ecr_images').select(['digest', 'refs']).where('repository_arn', '=', repo.arn));
+  }
+
+  async #reached(query: { execute(): Promise<Array<{ digest: string; refs: string }>> }): Promise<Set<string>> {
     const set = new Set<string>();
-    const rows = await this.#store.db.selectFrom('ecr_images').select(['digest', 'refs']).where('repository_arn', '=', repo.arn).execute();
-    for (const r of rows) {
+    for (const r of await query.execute()) {
       set.add(r.digest);
       for (const d of JSON.parse(r.refs) as string[]) set.add(d);
     }

@@ -20,8 +20,7 @@ export class LayerUploads {
     this.#registry = registry;
   }
 
-  async initiate(scope: Scope, repo: RepositoryRecord, now: number): Promise<ecr.InitiateLayerUploadResponse> {
-    void scope;
+  async initiate(repo: RepositoryRecord, now: number): Promise<ecr.InitiateLayerUploadResponse> {
     const upload = await this.#registry.uploads.start(keyOf(repo), now);
     return { uploadId: upload.id, partSize: PART_SIZE };
   }
@@ -78,7 +77,7 @@ export class LayerUploads {
     return { registryId: scope.accountId, repositoryName: repo.name, uploadId: upload.id, layerDigest: digest };
   }
 
-  async check(scope: Scope, repo: RepositoryRecord, digests: string[]): Promise<ecr.BatchCheckLayerAvailabilityResponse> {
+  async check(repo: RepositoryRecord, digests: string[]): Promise<ecr.BatchCheckLayerAvailabilityResponse> {
     const layers: ecr.Layer[] = [];
     const failures: ecr.LayerFailure[] = [];
     for (const digest of digests) {
@@ -90,7 +89,6 @@ export class LayerUploads {
       if (size === undefined) failures.push({ layerDigest: digest, failureCode: 'MissingLayerDigest', failureReason: 'Missing layer digest' });
       else layers.push({ layerDigest: digest, layerAvailability: 'AVAILABLE', layerSize: size, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' });
     }
-    void scope;
     return { layers, failures };
   }
 }

@@ -1,8 +1,9 @@
 import type * as ecr from '@aws-sdk/client-ecr';
 import type { Scope } from '../control/arns.js';
 import { decodeToken, encodeToken, pageSize } from '../control/pagination.js';
-import { listTags } from '../control/tags.js';
+import { insertTags, listTags, MAX_TAGS } from '../control/tags.js';
 import { AwsError } from '../gateway/errors.js';
+import type { EcrRepositoryRow } from '../store/schema.js';
 import type { Store, Tx } from '../store/store.js';
 import type { RepositoryKey } from './blob-store.js';
 import { isRepositoryName, wildcardMatches } from './names.js';
@@ -74,8 +75,10 @@ function checkMutability(mutability: string | undefined, filters: ecr.ImageTagMu
   }
 }
 
-function ecrTagsToRows(tags: ecr.Tag[] | undefined): { key: string; value: string }[] {
-  return (tags ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' }));
+/** ECR's tags ({Key, Value}) set in the shared tags table, with ECR's error past the limit. */
+export function setEcrTags(tx: Tx, arn: string, tags: ecr.Tag[] | undefined): Promise<void> {
+  const rows = (tags ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' }));
+  return insertTags(tx, arn, rows, (total) => new AwsError('TooManyTagsException', `A repository can have at most ${MAX_TAGS} tags; this request would leave it with ${total}.`));
 }
 
 export function checkEcrTags(tags: ecr.Tag[] | undefined): void {
@@ -129,7 +132,6 @@ export class Repositories {
     }
     checkMutability(input.imageTagMutability, input.imageTagMutabilityExclusionFilters);
     checkEcrTags(input.tags);
-    if ((input.tags?.length ?? 0) > 50) throw new AwsError('TooManyTagsException', `A repository can have at most 50 tags; ${input.tags!.length} were given.`);
     const encryption = input.encryptionConfiguration ?? { encryptionType: 'AES256' };
     if (encryption.encryptionType === 'AES256' && encryption.kmsKey !== undefined) {
       throw new AwsError('InvalidParameterException', "encryptionConfiguration.kmsKey can only be given with encryptionType 'KMS' or 'KMS_DSSE'.");
@@ -155,8 +157,7 @@ export class Repositories {
         .insertInto('ecr_repositories')
         .values({ arn: record.arn, account_id: scope.accountId, region: scope.region, name, created_at: now, version: 1, body: JSON.stringify(bodyOf(record)) })
         .execute();
-      const rows = ecrTagsToRows(input.tags);
-      if (rows.length) await tx.insertInto('tags').values(rows.map((t, position) => ({ resource_arn: record.arn, key: t.key, value: t.value, position }))).execute();
+      await setEcrTags(tx, record.arn, input.tags);
       return record;
     });
   }
@@ -165,7 +166,7 @@ export class Repositories {
   async get(scope: Scope, name: string, tx: Tx = this.#store.db): Promise<RepositoryRecord> {
     const row = await tx.selectFrom('ecr_repositories').selectAll().where('arn', '=', repositoryArn(scope, name)).executeTakeFirst();
     if (!row) throw notFound(scope, name);
-    return { ...(JSON.parse(row.body) as Body), arn: row.arn, accountId: row.account_id, region: row.region, name: row.name, createdAt: row.created_at, version: row.version };
+    return recordOf(row);
   }
 
   async find(scope: Scope, name: string): Promise<RepositoryRecord | undefined> {
@@ -193,8 +194,7 @@ export class Repositories {
     if (after) q = q.where('name', '>', after[0]);
     const rows = await q.orderBy('name').limit(limit + 1).execute();
     const page = rows.slice(0, limit);
-    const repos = await Promise.all(page.map((r) => this.get(scope, r.name)));
-    return { repositories: repos.map((r) => this.view(r)), nextToken: rows.length > limit ? encodeToken([page.at(-1)!.name]) : undefined };
+    return { repositories: page.map((r) => this.view(recordOf(r))), nextToken: rows.length > limit ? encodeToken([page.at(-1)!.name]) : undefined };
   }
 
   /** Names of the scope's repositories after `last`, for the /v2/_catalog listing. */
@@ -260,18 +260,12 @@ export class Repositories {
 
   /** Repositories with a lifecycle policy, across every scope (the lifecycle schedule walks these). */
   async withLifecyclePolicies(): Promise<RepositoryRecord[]> {
-    const rows = await this.#store.db.selectFrom('ecr_repositories').select(['account_id', 'region', 'name', 'body']).execute();
-    const out: RepositoryRecord[] = [];
-    for (const row of rows) {
-      if ((JSON.parse(row.body) as Body).lifecyclePolicyText !== undefined) out.push(await this.get({ accountId: row.account_id, region: row.region }, row.name));
-    }
-    return out;
+    return (await this.all()).filter((r) => r.lifecyclePolicyText !== undefined);
   }
 
   /** Every repository, for garbage collection's mark phase. */
   async all(): Promise<RepositoryRecord[]> {
-    const rows = await this.#store.db.selectFrom('ecr_repositories').select(['account_id', 'region', 'name']).execute();
-    return Promise.all(rows.map((r) => this.get({ accountId: r.account_id, region: r.region }, r.name)));
+    return (await this.#store.db.selectFrom('ecr_repositories').selectAll().execute()).map(recordOf);
   }
 
   async tags(arn: string): Promise<ecr.Tag[]> {
@@ -304,6 +298,10 @@ export interface RegistrySettings {
 
 export function policyNotFound(scope: Scope, name: string): AwsError {
   return new AwsError('RepositoryPolicyNotFoundException', `Repository policy does not exist for the repository with name '${name}' in the registry with id '${scope.accountId}'`);
+}
+
+function recordOf(row: EcrRepositoryRow): RepositoryRecord {
+  return { ...(JSON.parse(row.body) as Body), arn: row.arn, accountId: row.account_id, region: row.region, name: row.name, createdAt: row.created_at, version: row.version };
 }
 
 function bodyOf(r: RepositoryRecord): Body {

@@ -21,7 +21,7 @@ export interface UploadInfo {
 
 export class UploadError extends Error {
   constructor(
-    readonly kind: 'unknown' | 'range' | 'digest' | 'incomplete',
+    readonly kind: 'range' | 'digest' | 'incomplete',
     message: string,
     /** The upload's size when it was refused. */
     readonly size = 0,
@@ -63,15 +63,9 @@ export class Uploads {
   /** The upload, when it exists and belongs to `repo`. */
   async get(id: string, repo: RepositoryKey): Promise<UploadInfo | undefined> {
     if (!ID.test(id)) return undefined;
-    const raw = await this.#driver.getContent(infoPath(id));
+    const info = await this.#info(id);
     const data = await this.#driver.stat(dataPath(id));
-    if (!raw || !data) return undefined;
-    let info: { repo: RepositoryKey; startedAt: number };
-    try {
-      info = JSON.parse(raw.toString('utf8')) as { repo: RepositoryKey; startedAt: number };
-    } catch {
-      return undefined;
-    }
+    if (!info || !data) return undefined;
     if (info.repo?.accountId !== repo.accountId || info.repo.region !== repo.region || info.repo.name !== repo.name) return undefined;
     return { id, repo: info.repo, startedAt: info.startedAt, size: data.size };
   }
@@ -170,15 +164,18 @@ export class Uploads {
    * not look a day old.
    */
   async #startedAt(id: string): Promise<number | undefined> {
+    return (await this.#info(id))?.startedAt ?? (await this.#driver.stat(dataPath(id)))?.modifiedAt;
+  }
+
+  /** The upload's info file; undefined when it is absent or damaged. */
+  async #info(id: string): Promise<{ repo: RepositoryKey; startedAt: number } | undefined> {
     const raw = await this.#driver.getContent(infoPath(id));
-    if (raw) {
-      try {
-        return (JSON.parse(raw.toString('utf8')) as { startedAt: number }).startedAt;
-      } catch {
-        // A damaged info file: judge by the data below.
-      }
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(raw.toString('utf8')) as { repo: RepositoryKey; startedAt: number };
+    } catch {
+      return undefined;
     }
-    return (await this.#driver.stat(dataPath(id)))?.modifiedAt;
   }
 
   async #exclusive<T>(upload: UploadInfo, fn: () => Promise<T>): Promise<T> {

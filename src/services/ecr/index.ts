@@ -10,9 +10,9 @@ import type { ImageViews } from '../../registry/image-views.js';
 import type { LayerUploads } from '../../registry/layer-uploads.js';
 import { checkPolicy } from '../../registry/policy.js';
 import type { Registry } from '../../registry/registry.js';
-import { checkEcrTags, checkRegistryId, keyOf, policyNotFound, repositoryArn } from '../../registry/repositories.js';
+import { checkEcrTags, checkRegistryId, keyOf, policyNotFound, repositoryArn, setEcrTags } from '../../registry/repositories.js';
+import { removeTags } from '../../control/tags.js';
 import type { Store } from '../../store/store.js';
-import { addTagRows, removeTagRows } from './tags.js';
 import { DOWNLOAD_TOKEN_PARAM } from '../oci/auth.js';
 
 // Amazon ECR API operation handlers: thin, over the registry core that the
@@ -28,7 +28,7 @@ export interface EcrDeps {
   extra?: ServiceDefinition['handlers'];
 }
 
-const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.caller.accountId, region: ctx.caller.region });
+export const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.caller.accountId, region: ctx.caller.region });
 
 export function ecrService(d: EcrDeps): ServiceDefinition {
   const repos = d.registry.repositories;
@@ -110,7 +110,7 @@ export function ecrService(d: EcrDeps): ServiceDefinition {
       },
 
       // images
-      ListImages: async (i: ecr.ListImagesRequest, ctx) => d.images.list(scopeOf(ctx), await repoOf(ctx, i), i),
+      ListImages: async (i: ecr.ListImagesRequest, ctx) => d.images.list(await repoOf(ctx, i), i),
       DescribeImages: async (i: ecr.DescribeImagesRequest, ctx) => d.images.describe(scopeOf(ctx), await repoOf(ctx, i), i),
       BatchGetImage: async (i: ecr.BatchGetImageRequest, ctx) => d.images.batchGet(scopeOf(ctx), await repoOf(ctx, i), i, ctx.now),
       BatchDeleteImage: async (i: ecr.BatchDeleteImageRequest, ctx) => d.images.batchDelete(await repoOf(ctx, i), i),
@@ -142,8 +142,8 @@ export function ecrService(d: EcrDeps): ServiceDefinition {
       },
 
       // layers
-      BatchCheckLayerAvailability: async (i: ecr.BatchCheckLayerAvailabilityRequest, ctx) => d.layers.check(scopeOf(ctx), await repoOf(ctx, i), i.layerDigests ?? []),
-      InitiateLayerUpload: async (i: ecr.InitiateLayerUploadRequest, ctx) => d.layers.initiate(scopeOf(ctx), await repoOf(ctx, i), ctx.now),
+      BatchCheckLayerAvailability: async (i: ecr.BatchCheckLayerAvailabilityRequest, ctx) => d.layers.check(await repoOf(ctx, i), i.layerDigests ?? []),
+      InitiateLayerUpload: async (i: ecr.InitiateLayerUploadRequest, ctx) => d.layers.initiate(await repoOf(ctx, i), ctx.now),
       UploadLayerPart: async (i: ecr.UploadLayerPartRequest, ctx) => d.layers.part(scopeOf(ctx), await repoOf(ctx, i), i),
       CompleteLayerUpload: async (i: ecr.CompleteLayerUploadRequest, ctx) => d.layers.complete(scopeOf(ctx), await repoOf(ctx, i), i, ctx.now),
       GetDownloadUrlForLayer: async (i: ecr.GetDownloadUrlForLayerRequest, ctx) => {
@@ -163,12 +163,12 @@ export function ecrService(d: EcrDeps): ServiceDefinition {
       TagResource: async (i: ecr.TagResourceRequest, ctx) => {
         const repo = await repoByArn(ctx, i.resourceArn!);
         checkEcrTags(i.tags);
-        await d.store.transaction((tx) => addTagRows(tx, repo.arn, i.tags ?? []));
+        await d.store.transaction((tx) => setEcrTags(tx, repo.arn, i.tags));
         return {};
       },
       UntagResource: async (i: ecr.UntagResourceRequest, ctx) => {
         const repo = await repoByArn(ctx, i.resourceArn!);
-        await d.store.transaction((tx) => removeTagRows(tx, repo.arn, i.tagKeys ?? []));
+        await d.store.transaction((tx) => removeTags(tx, repo.arn, i.tagKeys ?? []));
         return {};
       },
       ListTagsForResource: async (i: ecr.ListTagsForResourceRequest, ctx) => ({ tags: await repos.tags((await repoByArn(ctx, i.resourceArn!)).arn) }),

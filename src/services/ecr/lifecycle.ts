@@ -2,13 +2,10 @@ import type * as ecr from '@aws-sdk/client-ecr';
 import type { RequestContext, ServiceDefinition } from '../../gateway/service.js';
 import type { LifecyclePolicies } from '../../registry/lifecycle-policies.js';
 import { checkRegistryId } from '../../registry/repositories.js';
+import { scopeOf } from './index.js';
 
 // ECR's lifecycle policy operations.
 
-const scopeOf = (ctx: RequestContext) => {
-  const scope = { accountId: ctx.caller.accountId, region: ctx.caller.region };
-  return scope;
-};
 
 export function lifecycleHandlers(lifecycle: LifecyclePolicies): ServiceDefinition['handlers'] {
   const scoped = (ctx: RequestContext, registryId: string | undefined) => {

@@ -6,10 +6,10 @@ import { wildcardMatches } from '../../registry/names.js';
 import type { Registry } from '../../registry/registry.js';
 import { checkRegistryId, type RegistrySettings, type RepositoryRecord } from '../../registry/repositories.js';
 import type { Scans } from '../../registry/scans.js';
+import { scopeOf } from './index.js';
 
 // ECR's image scanning operations (basic scanning), and scan on push.
 
-const scopeOf = (ctx: RequestContext) => ({ accountId: ctx.caller.accountId, region: ctx.caller.region });
 
 /** Whether a push to `repo` is scanned: the repository's scanOnPush, or a registry SCAN_ON_PUSH rule whose filter matches. */
 export function scansOnPush(repo: RepositoryRecord, settings: RegistrySettings): boolean {

@@ -98,24 +98,21 @@ async function appendBody(r: OciRequest, upload: UploadInfo, range?: { start: nu
   try {
     return await r.deps.registry.uploads.append(upload, r.req, range ?? (declared !== undefined ? { start: upload.size, length: Number(declared) } : undefined));
   } catch (e) {
-    throw uploadError(e, r, upload);
+    throw uploadError(e, upload);
   }
 }
 
-function uploadError(e: unknown, r: OciRequest, upload: UploadInfo): unknown {
+function uploadError(e: unknown, upload: UploadInfo): unknown {
   if (!(e instanceof UploadError)) return e;
   const name = upload.repo.name;
   switch (e.kind) {
     case 'digest':
       return new OciError('DIGEST_INVALID', e.message);
-    case 'unknown':
-      return new OciError('BLOB_UPLOAD_UNKNOWN', e.message);
     case 'range':
       return new OciError('RANGE_INVALID', e.message, 416, uploadHeaders(name, upload, e.size));
     case 'incomplete':
       return new OciError('BLOB_UPLOAD_INVALID', e.message, 400, uploadHeaders(name, upload, e.size));
   }
-  void r;
 }
 
 /** verify → move → link, then the spec's 201 naming the blob. */
@@ -123,7 +120,7 @@ async function commitUpload(r: OciRequest, upload: UploadInfo, digest: string): 
   try {
     await r.deps.registry.uploads.commit(upload, digest, r.now);
   } catch (e) {
-    throw uploadError(e, r, upload);
+    throw uploadError(e, upload);
   }
   sendEmpty(r.res, 201, { Location: `/v2/${upload.repo.name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
 }
@@ -169,7 +166,7 @@ export async function uploadRoutes(r: OciRequest, name: string, id: string): Pro
     }
     case 'PUT': {
       const digest = checkedDigest(r.query.get('digest'));
-      if (hasBody(r)) await appendBody(r, { ...upload }, chunkRange(r));
+      if (hasBody(r)) await appendBody(r, upload, chunkRange(r));
       await commitUpload(r, upload, digest);
       return;
     }
