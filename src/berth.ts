@@ -28,6 +28,15 @@ import { scanningHandlers, scansOnPush } from './services/ecr/scanning.js';
 import { Scans } from './registry/scans.js';
 import { VulnerabilityDatabase } from './registry/scan/index.js';
 import { stsService } from './services/sts/index.js';
+import { elbv2Service } from './services/elbv2/index.js';
+import { targetGroupHandlers } from './services/elbv2/target-groups.js';
+import { LoadBalancers } from './control/elb/load-balancers.js';
+import { Listeners } from './control/elb/listeners.js';
+import { ListenerRules } from './control/elb/listener-rules.js';
+import { TargetGroups } from './control/elb/target-groups.js';
+import { Targets } from './control/elb/targets.js';
+import { LoadBalancerSync } from './control/elb/data-plane-sync.js';
+import { DataPlane } from './lb/data-plane.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -47,6 +56,10 @@ export interface BerthConfig {
   registryMaintenanceMs?: number;
   /** How long an unreferenced blob is kept before garbage collection may delete it (default 1 hour). */
   registryGcGraceMs?: number;
+  /** The address load balancer listeners bind (default 127.0.0.1). */
+  lbAddress?: string;
+  /** Where HTTPS/TLS listeners' certificates are (`<id>.crt`, `<id>.key`); default `<dataDir>/certificates`. */
+  certificatesDir?: string;
   log?: Logger;
 }
 
@@ -63,6 +76,9 @@ export interface RunningBerth {
 
 export const ENDPOINT_FILE = 'endpoint.json';
 
+/** How long a draining task keeps running at least: the time the data plane takes to stop routing to it. */
+const DRAIN_PROPAGATION_MS = 1000;
+
 export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   const log = config.log ?? createLogger();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -77,8 +93,27 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   const tasks = new Tasks(store, clusters, taskDefinitions);
   const containerInstances = new ContainerInstances(store, clusters, tasks);
   const ecsServices = new Services(store, clusters, taskDefinitions, tasks);
+  // Load balancers: the ELBv2 resources in the store, the data plane that serves them, and the sync between the two.
+  const certificatesDir = config.certificatesDir ?? join(config.dataDir, 'certificates');
+  const lbChanged = () => lbSync.changed();
+  const elbTargets = new Targets(store, { changed: lbChanged });
+  const targetGroups = new TargetGroups(store, { changed: lbChanged });
+  const loadBalancers = new LoadBalancers(store, { address: config.lbAddress ?? '127.0.0.1', changed: lbChanged });
+  const listeners = new Listeners(store, { changed: lbChanged, probePort: (address, port) => DataPlane.probe(address, port), certificatesDir });
+  const listenerRules = new ListenerRules(store, { changed: lbChanged });
   // The service scheduler: a pass every second, and soon after an API change or a service task's report.
-  const scheduler = new ServiceScheduler(store, tasks, { log });
+  const lbSync: LoadBalancerSync = new LoadBalancerSync(store, elbTargets, tasks, { log, kickService: (arn) => scheduler.kick(arn), certificatesDir });
+  const scheduler = new ServiceScheduler(store, tasks, { log, beforeReconcile: (s) => lbSync.registerServiceTasks(s) });
+  // A task behind a load balancer drains out of its target groups before its agent is told to stop it.
+  // The data plane hears of the drain at once (its read waits for this transaction), and a task whose
+  // delay is 0 still keeps running the moment it takes the data plane to stop routing to it.
+  tasks.setStopDrain(async (tx, arn, now) => {
+    const { until, groups } = await elbTargets.deregisterTaskIn(tx, arn, now);
+    if (!groups.length) return until;
+    lbChanged();
+    return Math.max(until ?? now, now + DRAIN_PROPAGATION_MS);
+  });
+  const dataPlane = new DataPlane({ log, onHealth: (r) => void lbSync.health(r), onRequests: (c) => void lbSync.requests(c) });
   ecsServices.onChange((arn) => scheduler.kick(arn));
   tasks.onServiceTaskChange(({ clusterArn, serviceName }) => scheduler.kick(`${clusterArn.replace(':cluster/', ':service/')}/${serviceName}`));
   await clusters.ensureDefault({ accountId: config.accountId, region: config.region });
@@ -105,6 +140,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   const services = indexServices([
     ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks, services: ecsServices }),
     ecrService({ store, registry, images: imageViews, layers: new LayerUploads(registry), keys: keys.lookup, extra: { ...lifecycleHandlers(lifecycle), ...scanningHandlers(registry, scans) } }),
+    elbv2Service({ loadBalancers, listeners, rules: listenerRules, extra: targetGroupHandlers({ targetGroups, targets: elbTargets }) }),
     stsService(),
   ]);
   const server = await startGateway(
@@ -129,6 +165,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   tasks.setNotifier(hub);
   scheduler.start();
   maintenance.start();
+  await lbSync.start(dataPlane);
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
   });
@@ -149,6 +186,8 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     async close() {
       await scheduler.stop();
       await maintenance.stop();
+      await lbSync.stop();
+      await dataPlane.close();
       hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -29,6 +29,8 @@ program
   .option('--registry-host <host[:port]>', "the registry's address in repositoryUri and login (env BERTH_REGISTRY_HOST; default: the gateway's address)", process.env.BERTH_REGISTRY_HOST)
   .option('--registry-maintenance-interval <seconds>', 'how often lifecycle policies and registry garbage collection run', '600')
   .option('--registry-gc-grace <seconds>', 'how long an unreferenced blob is kept before garbage collection may delete it', '3600')
+  .option('--lb-address <address>', "the address load balancers' listeners bind (env BERTH_LB_ADDRESS)", process.env.BERTH_LB_ADDRESS ?? '127.0.0.1')
+  .option('--certificates-dir <dir>', 'where HTTPS/TLS listeners find certificate <id>.crt and <id>.key files (default: <data dir>/certificates)')
   .action((opts) => up(opts));
 
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { dockerEngineFactory } from '../agent/docker-engine.js';
@@ -18,6 +19,8 @@ export interface UpOptions {
   registryHost?: string;
   registryMaintenanceInterval: string;
   registryGcGrace: string;
+  lbAddress: string;
+  certificatesDir?: string;
 }
 
 function seconds(value: string, flag: string): number {
@@ -30,6 +33,7 @@ export async function up(opts: UpOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number (0-65535), not '${opts.port}'.`);
   if (!/^\d{12}$/.test(opts.accountId)) throw new Error(`--account-id must be 12 digits, not '${opts.accountId}'.`);
+  if (isIP(opts.lbAddress) === 0) throw new Error(`--lb-address must be an IP address such as 127.0.0.1, not '${opts.lbAddress}'.`);
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(opts.region)) throw new Error(`--region must be an AWS region name such as us-east-1, not '${opts.region}'.`);
   const dataDir = resolve(opts.dataDir);
   const pullBehavior = checkPullBehavior(opts.imagePullBehavior);
@@ -45,6 +49,8 @@ export async function up(opts: UpOptions): Promise<void> {
       registryHost: opts.registryHost,
       registryMaintenanceMs: seconds(opts.registryMaintenanceInterval, '--registry-maintenance-interval'),
       registryGcGraceMs: seconds(opts.registryGcGrace, '--registry-gc-grace'),
+      lbAddress: opts.lbAddress,
+      certificatesDir: opts.certificatesDir && resolve(opts.certificatesDir),
       log,
     });
   } catch (e) {

@@ -70,4 +70,8 @@ export const EVENT = {
   deploymentCompleted: (service: string, deploymentId: string) => `(service ${service}) (deployment ${deploymentId}) deployment completed.`,
   deploymentFailed: (service: string, deploymentId: string) => `(service ${service}) (deployment ${deploymentId}) deployment failed: tasks failed to start.`,
   rollingBack: (service: string, deploymentId: string) => `(service ${service}) rolling back to deployment ${deploymentId}.`,
+  registeredTargets: (service: string, n: number, targetGroupArn: string) => `(service ${service}) registered ${n} targets in (target-group ${targetGroupArn})`,
+  drainingConnections: (service: string, n: number) => `(service ${service}) has begun draining connections on ${n} tasks.`,
+  elbUnhealthy: (service: string, port: number, targetGroupArn: string, reason: string) =>
+    `(service ${service}) (port ${port}) is unhealthy in (target-group ${targetGroupArn}) due to (reason ${reason}).`,
 } as const;

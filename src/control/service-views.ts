@@ -9,9 +9,9 @@ import type { DeploymentRecord, RevisionBody, ServiceRecord } from './service-re
 // counts come from the tasks at the time of the read.
 
 export interface DeploymentCounts {
-  /** lastStatus RUNNING. */
+  /** lastStatus RUNNING (and, behind a load balancer, every target healthy or draining). */
   running: number;
-  /** lastStatus PROVISIONING, PENDING or ACTIVATING. */
+  /** lastStatus PROVISIONING, PENDING or ACTIVATING, or RUNNING with a target not yet healthy. */
   pending: number;
   /** Not STOPPED and desired RUNNING. */
   live: number;
@@ -25,17 +25,25 @@ export async function deploymentCounts(tx: Tx, clusterArn: string, serviceName: 
   const rows = await tx
     .selectFrom('tasks')
     .select(['started_by', 'last_status', 'desired_status'])
+    .select((eb) =>
+      eb
+        .exists(eb.selectFrom('elb_targets').select('elb_targets.task_arn').whereRef('elb_targets.task_arn', '=', 'tasks.arn').where('elb_targets.state', 'in', ['initial', 'unhealthy']))
+        .as('unproven'),
+    )
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('cluster_arn', '=', clusterArn)
     .where('service_name', '=', serviceName)
     .where('last_status', '<>', 'STOPPED')
-    .groupBy(['started_by', 'last_status', 'desired_status'])
+    .groupBy(['started_by', 'last_status', 'desired_status', 'unproven'])
     .execute();
   const out = new Map<string, DeploymentCounts>();
   for (const r of rows) {
     const c = out.get(r.started_by ?? '') ?? zero();
     const n = Number(r.n);
-    if (r.last_status === 'RUNNING') c.running += n;
+    // A task behind a load balancer counts as running once its targets pass their health checks
+    // (until then it is pending), so `aws ecs wait services-stable` waits for target health.
+    if (r.last_status === 'RUNNING' && Number(r.unproven)) c.pending += n;
+    else if (r.last_status === 'RUNNING') c.running += n;
     else if (PENDING.includes(r.last_status)) c.pending += n;
     if (r.desired_status === 'RUNNING') c.live += n;
     out.set(r.started_by ?? '', c);

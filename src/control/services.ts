@@ -12,6 +12,7 @@ import type {
   TaskDefinition,
   UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
+import { checkServiceLoadBalancers } from './elb/service-targets.js';
 import { AwsError } from '../gateway/errors.js';
 import type { Store, Tx } from '../store/store.js';
 import { parseArn, rootPrincipalArn, serviceArn, serviceDeploymentArn, serviceRevisionArn, type Scope } from './arns.js';
@@ -168,6 +169,7 @@ export class Services {
       placementStrategy: checkStrategies(input.placementStrategy),
     };
     await this.#checkLaunch(scope, cluster, name, checked);
+    const loadBalancers = await checkServiceLoadBalancers(this.store.db, scope, input.loadBalancers, checked.td);
 
     const arn = serviceArn(scope, cluster.body.clusterName, name);
     const { clientToken, ...rest } = input;
@@ -185,7 +187,7 @@ export class Services {
       placementStrategy: checked.placementStrategy,
       networkConfiguration: checked.networkConfiguration,
       healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds,
-      loadBalancers: [],
+      loadBalancers,
       serviceRegistries: [],
       enableECSManagedTags: input.enableECSManagedTags ?? false,
       propagateTags,
@@ -254,7 +256,7 @@ export class Services {
       clusterArn: s.clusterArn,
       taskDefinition: c.td.taskDefinitionArn!,
       launchType: 'EC2',
-      loadBalancers: [],
+      loadBalancers: s.body.loadBalancers,
       serviceRegistries: [],
       networkConfiguration: c.networkConfiguration,
       containerImages: (c.td.containerDefinitions ?? []).map((cd) => ({ containerName: cd.name!, image: cd.image! })),
@@ -344,8 +346,10 @@ export class Services {
         placementConstraints: constraints ?? body.placementConstraints,
         placementStrategy: strategies ?? body.placementStrategy,
       };
+      const loadBalancers = input.loadBalancers !== undefined || next.td.taskDefinitionArn !== body.taskDefinition ? await checkServiceLoadBalancers(this.store.db, scope, input.loadBalancers ?? body.loadBalancers, next.td) : body.loadBalancers;
       const changed =
         input.forceNewDeployment === true ||
+        canonical(loadBalancers) !== canonical(body.loadBalancers) ||
         next.td.taskDefinitionArn !== body.taskDefinition ||
         canonical(next.networkConfiguration) !== canonical(body.networkConfiguration) ||
         canonical(next.placementConstraints) !== canonical(body.placementConstraints) ||
@@ -356,6 +360,7 @@ export class Services {
         body.networkConfiguration = next.networkConfiguration;
         body.placementConstraints = next.placementConstraints;
         body.placementStrategy = next.placementStrategy;
+        body.loadBalancers = loadBalancers;
       }
       body.steady = body.steady && !changed && input.desiredCount === undefined;
       return this.store.transaction(async (tx) => {
@@ -545,7 +550,6 @@ function checkLaunchType(input: CreateServiceCommandInput): void {
 
 /** What berth does not have yet answers with an error, never a silent success. */
 function checkUnsupported(input: CreateServiceCommandInput | UpdateServiceCommandInput): void {
-  if (input.loadBalancers?.length) throw invalid('berth has no load balancers yet: loadBalancers must be empty.');
   if (input.serviceRegistries?.length) throw invalid('berth has no service discovery (Cloud Map) yet: serviceRegistries must be empty.');
   if (input.serviceConnectConfiguration?.enabled) throw new AwsError('NamespaceNotFoundException', "The specified namespace wasn't found.");
   if (input.volumeConfigurations?.length) throw invalid('berth does not attach Amazon EBS volumes (volumeConfigurations) to tasks.');

@@ -68,6 +68,12 @@ export interface TaskBody {
   pullStoppedAt?: number;
   startedAt?: number;
   stoppingAt?: number;
+  /**
+   * A service task behind a load balancer, desired STOPPED: its agent is not
+   * told until its targets have drained (the deregistration delay), which
+   * ends by this time at the latest. Shown as DEACTIVATING meanwhile.
+   */
+  deactivateUntil?: number;
   stoppedAt?: number;
   executionStoppedAt?: number;
   stopCode?: string;

@@ -108,6 +108,9 @@ export interface ServiceLaunchInput {
 
 export type { Launch as TaskLaunch };
 
+/** Drains a stopping task's load balancer targets (in the caller's transaction); when they will have drained, or undefined without targets. */
+export type StopDrain = (tx: Tx, taskArn: string, now: number) => Promise<number | undefined>;
+
 interface LaunchInput {
   cluster?: string;
   taskDefinition?: string;
@@ -199,7 +202,8 @@ export function toTask(b: TaskBody, version: number, tags?: Tag[]): Task {
     executionStoppedAt: ms(b.executionStoppedAt),
     group: b.group,
     healthStatus: b.healthStatus,
-    lastStatus: b.lastStatus,
+    // ECS's DEACTIVATING: desired STOPPED, draining out of its load balancers, still running.
+    lastStatus: b.deactivateUntil !== undefined && b.lastStatus === 'RUNNING' ? 'DEACTIVATING' : b.lastStatus,
     launchType: b.launchType as Task['launchType'],
     memory: b.memory,
     overrides: b.overrides,
@@ -228,7 +232,8 @@ export function toAssignment(b: TaskBody, version: number, td: TaskDefinition): 
     clusterArn: b.clusterArn,
     containerInstanceArn: b.containerInstanceArn!,
     version,
-    desiredStatus: b.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+    // A task still draining out of its load balancers keeps running until its targets have drained.
+    desiredStatus: b.desiredStatus === 'STOPPED' && b.deactivateUntil === undefined ? 'STOPPED' : 'RUNNING',
     launchType: b.launchType as TaskAssignment['launchType'],
     taskDefinition: td,
     overrides: b.overrides,
@@ -307,12 +312,65 @@ async function freeAddresses(tx: Tx): Promise<() => string> {
 export class Tasks implements InstanceTaskStopper {
   #notifier: AgentNotifier = silentNotifier;
   #serviceTaskListener: (change: { clusterArn: string; serviceName: string }) => void = () => {};
+  #drainTargets: StopDrain = async () => undefined;
 
   constructor(
     readonly store: Store,
     readonly clusters: Clusters,
     readonly taskDefinitions: TaskDefinitions,
   ) {}
+
+  /** The load balancers' part in a stop: drains the task's targets and says until when (undefined: no target). */
+  setStopDrain(drain: StopDrain): void {
+    this.#drainTargets = drain;
+  }
+
+  /**
+   * Sets a task's desired status to STOPPED in `body`. A task with load
+   * balancer targets keeps running while they drain (deactivateUntil); the
+   * agent is told only when they have (release).
+   */
+  async #desireStopped(tx: Tx, body: TaskBody, now: number): Promise<TaskBody> {
+    const until = body.lastStatus === 'RUNNING' ? await this.#drainTargets(tx, body.taskArn, now) : undefined;
+    return until !== undefined && until > now ? { ...body, deactivateUntil: until } : body;
+  }
+
+  /** A draining task's targets have drained (or its time is up): its agent may stop it now. */
+  async release(arn: string): Promise<void> {
+    let assignment: TaskAssignment | undefined;
+    await retryOnConflict(() =>
+      this.store.transaction(async (tx) => {
+        assignment = undefined;
+        const t = await readTask(tx, arn);
+        if (!t || t.body.deactivateUntil === undefined) return;
+        const { deactivateUntil: _, ...body } = t.body;
+        const version = await saveTask(tx, t, body);
+        const td = await readTaskDefinition(tx, body.taskDefinitionArn);
+        if (td && body.containerInstanceArn) assignment = toAssignment(body, version, td);
+      }),
+    );
+    if (assignment) this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
+  }
+
+  /** Draining tasks whose time is up (their targets went with a deleted target group, or berth was down): released. */
+  async releaseOverdue(now: number): Promise<number> {
+    const rows = await this.store.db
+      .selectFrom('tasks')
+      .select(['arn', 'body'])
+      .where('desired_status', '=', 'STOPPED')
+      .where('last_status', '<>', 'STOPPED')
+      .where('body', 'like', '%"deactivateUntil"%')
+      .execute();
+    let n = 0;
+    for (const r of rows) {
+      const until = (JSON.parse(r.body) as TaskBody).deactivateUntil;
+      if (until !== undefined && until <= now) {
+        await this.release(r.arn);
+        n++;
+      }
+    }
+    return n;
+  }
 
   /** The agent hub, once it exists (it needs Tasks itself, so it comes second). */
   setNotifier(notifier: AgentNotifier): void {
@@ -630,10 +688,14 @@ export class Tasks implements InstanceTaskStopper {
   async stopIn(tx: Tx, arn: string, reason: string, now: number): Promise<() => void> {
     const t = await readTask(tx, arn);
     if (!t || t.body.desiredStatus === 'STOPPED' || t.body.lastStatus === 'STOPPED') return () => {};
-    const body: TaskBody = { ...t.body, desiredStatus: 'STOPPED', stopCode: t.body.stopCode ?? 'ServiceSchedulerInitiated', stoppedReason: t.body.stoppedReason ?? reason, stoppingAt: t.body.stoppingAt ?? now };
+    const body = await this.#desireStopped(
+      tx,
+      { ...t.body, desiredStatus: 'STOPPED', stopCode: t.body.stopCode ?? 'ServiceSchedulerInitiated', stoppedReason: t.body.stoppedReason ?? reason, stoppingAt: t.body.stoppingAt ?? now },
+      now,
+    );
     const version = await saveTask(tx, t, body);
     const td = await readTaskDefinition(tx, body.taskDefinitionArn);
-    const assignment = td && body.containerInstanceArn ? toAssignment(body, version, td) : undefined;
+    const assignment = td && body.containerInstanceArn && body.deactivateUntil === undefined ? toAssignment(body, version, td) : undefined;
     return () => {
       if (assignment) this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
     };
@@ -657,16 +719,20 @@ export class Tasks implements InstanceTaskStopper {
         const t = await readTask(tx, arn);
         if (!t || t.row.cluster_arn !== cluster.arn) throw taskNotFound();
         if (t.body.desiredStatus === 'STOPPED' || t.body.lastStatus === 'STOPPED') return toTask(t.body, t.row.version);
-        const body: TaskBody = {
-          ...t.body,
-          desiredStatus: 'STOPPED',
-          stopCode: t.body.stopCode ?? 'UserInitiated',
-          stoppedReason: t.body.stoppedReason ?? (input.reason || 'Task stopped by user'),
-          stoppingAt: t.body.stoppingAt ?? now,
-        };
+        const body = await this.#desireStopped(
+          tx,
+          {
+            ...t.body,
+            desiredStatus: 'STOPPED',
+            stopCode: t.body.stopCode ?? 'UserInitiated',
+            stoppedReason: t.body.stoppedReason ?? (input.reason || 'Task stopped by user'),
+            stoppingAt: t.body.stoppingAt ?? now,
+          },
+          now,
+        );
         const version = await saveTask(tx, t, body);
         const td = await readTaskDefinition(tx, body.taskDefinitionArn);
-        if (td && body.containerInstanceArn) assignment = toAssignment(body, version, td);
+        if (td && body.containerInstanceArn && body.deactivateUntil === undefined) assignment = toAssignment(body, version, td);
         return toTask(body, version);
       }),
     );
@@ -686,10 +752,10 @@ export class Tasks implements InstanceTaskStopper {
     const assignments: TaskAssignment[] = [];
     for (const row of rows) {
       const t: TaskRecord = { row, body: JSON.parse(row.body) as TaskBody };
-      const body: TaskBody = { ...t.body, desiredStatus: 'STOPPED', stoppedReason: t.body.stoppedReason ?? reason, stoppingAt: t.body.stoppingAt ?? now };
+      const body = await this.#desireStopped(tx, { ...t.body, desiredStatus: 'STOPPED', stoppedReason: t.body.stoppedReason ?? reason, stoppingAt: t.body.stoppingAt ?? now }, now);
       const version = await saveTask(tx, t, body);
       const td = await readTaskDefinition(tx, body.taskDefinitionArn);
-      if (td) assignments.push(toAssignment(body, version, td));
+      if (td && body.deactivateUntil === undefined) assignments.push(toAssignment(body, version, td));
     }
     return () => this.#notify(new Map([[instanceArn, assignments]]));
   }

@@ -200,6 +200,59 @@ export interface VulnerabilityImportRow {
   advisories: number;
 }
 
+export interface ElbLoadBalancerRow {
+  arn: string;
+  account_id: string;
+  region: string;
+  name: string;
+  created_at: number;
+  body: string;
+}
+
+export interface ElbTargetGroupRow {
+  arn: string;
+  account_id: string;
+  region: string;
+  name: string;
+  body: string;
+}
+
+export interface ElbListenerRow {
+  arn: string;
+  load_balancer_arn: string;
+  port: number;
+  body: string;
+}
+
+export interface ElbRuleRow {
+  arn: string;
+  listener_arn: string;
+  priority: number | null;
+  body: string;
+}
+
+export interface ElbTargetRow {
+  target_group_arn: string;
+  target_id: string;
+  port: number;
+  address: string;
+  availability_zone: string | null;
+  state: string;
+  reason: string | null;
+  description: string | null;
+  registered_at: number;
+  changed_at: number;
+  drain_until: number | null;
+  task_arn: string | null;
+}
+
+export interface ElbRequestCountRow {
+  target_group_arn: string;
+  load_balancer_arn: string;
+  minute: number;
+  requests: number;
+}
+
 export interface Database {
   clusters: ClusterRow;
   task_definitions: TaskDefinitionRow;
@@ -220,4 +273,10 @@ export interface Database {
   ecr_registries: EcrRegistryRow;
   vulnerabilities: VulnerabilityRow;
   vulnerability_imports: VulnerabilityImportRow;
+  elb_load_balancers: ElbLoadBalancerRow;
+  elb_target_groups: ElbTargetGroupRow;
+  elb_listeners: ElbListenerRow;
+  elb_rules: ElbRuleRow;
+  elb_targets: ElbTargetRow;
+  elb_request_counts: ElbRequestCountRow;
 }

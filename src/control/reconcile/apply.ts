@@ -84,6 +84,7 @@ export async function applyServicePlan(store: Store, tasks: Tasks, o: Observatio
     if (plan.stop.length) {
       for (const st of plan.stop) notes.push(await tasks.stopIn(tx, st.arn, st.reason, now));
       events.push(EVENT.stopped(s.name, plan.stop.map((st) => taskId(st.arn))));
+      if (s.body.loadBalancers.length) events.push(EVENT.drainingConnections(s.name, plan.stop.length));
     }
 
     const body: ServiceBody = { ...s.body, steady: plan.steady };

@@ -12,7 +12,8 @@ import { lastCompletedDeployment, readDeployments, toDeploymentRecord, type Depl
 import { readTaskDefinition } from '../task-definitions.js';
 import type { TaskBody } from '../task-state.js';
 import type { ServiceDesired, ServiceObserved } from './plan-service.js';
-import { TaskSet, type ServiceTask } from './task-set.js';
+import { TaskSet, type ServiceTask, type TargetStanding } from './task-set.js';
+import { taskTargetHealth, type TaskTargetHealth } from '../elb/targets.js';
 
 // The planner's inputs, read from the store: the service's deployments (what
 // it should run) and its tasks (what it runs). Reads only. A pass over many
@@ -256,6 +257,7 @@ export async function observeService(tx: Tx, service: ServiceRecord, cache: Pass
     maximumPercent: b.deploymentConfiguration.maximumPercent,
     circuitBreaker: b.deploymentConfiguration.deploymentCircuitBreaker,
     healthCheckGracePeriodMs: (b.healthCheckGracePeriodSeconds ?? 0) * 1000,
+    loadBalanced: b.loadBalancers.length > 0,
     strategy,
     deployments: await Promise.all(
       ordered.map(async (d) => ({
@@ -274,17 +276,36 @@ export async function observeService(tx: Tx, service: ServiceRecord, cache: Pass
   };
   if (daemon && primary) desired.daemon = { request: await daemonRequest(tx, cache, service, primary) };
   await cache.memo.load(tx, rows);
+  // Target health changes without the task's row changing: read fresh every time.
+  const standing = b.loadBalancers.length ? targetStandings(await taskTargetHealth(tx, rows.map((r) => r.arn))) : undefined;
   return {
     service,
     deployments,
     desired,
     observed: {
       tasks: TaskSet.of(
-        rows.map((r) => ({ ...cache.memo.get(r), instanceStatus: (r.container_instance_arn && instances.get(r.container_instance_arn)?.status) || 'INACTIVE' })),
+        rows.map((r) => ({
+          ...cache.memo.get(r),
+          instanceStatus: (r.container_instance_arn && instances.get(r.container_instance_arn)?.status) || 'INACTIVE',
+          targets: standing?.get(r.arn),
+        })),
       ),
       instances: daemon ? await cache.fullInstances(tx, service.clusterArn) : [...instances.values()],
     },
   };
+}
+
+/** How each task's targets stand, from their rows. */
+function targetStandings(health: Map<string, TaskTargetHealth[]>): Map<string, TargetStanding> {
+  const out = new Map<string, TargetStanding>();
+  for (const [arn, list] of health) {
+    const bad = list.find((h) => h.state === 'unhealthy');
+    out.set(arn, {
+      healthy: list.every((h) => h.state === 'healthy'),
+      unhealthy: bad && { targetGroupArn: bad.targetGroupArn, port: bad.port, reason: bad.description ?? 'Health checks failed' },
+    });
+  }
+  return out;
 }
 
 /** What a DAEMON's task asks of an instance: its revision's required attributes and placement constraints (resources are placement's business). */

@@ -28,6 +28,7 @@ export const THROTTLE_AFTER = 3;
 export const STOP_REASON = {
   scaling: (deploymentId: string) => `Scaling activity initiated by (deployment ${deploymentId})`,
   unhealthy: 'Task failed container health checks',
+  elbUnhealthy: (targetGroupArn: string) => `Task failed ELB health checks in (target-group ${targetGroupArn})`,
   draining: 'Service instance draining',
 } as const;
 
@@ -59,6 +60,8 @@ export interface ServiceDesired {
   maximumPercent: number;
   circuitBreaker: { enable: boolean; rollback: boolean };
   healthCheckGracePeriodMs: number;
+  /** The service registers its tasks in target groups: a task is healthy only once its targets are. */
+  loadBalanced?: boolean;
   strategy: readonly Strategy[];
   /** The PRIMARY first, then the ACTIVE ones, newest first. */
   deployments: readonly DeploymentView[];
@@ -125,7 +128,13 @@ export const minHealthyTasks = (desiredCount: number, minimumHealthyPercent: num
 
 /** A task stopped by its own failure: an essential container exited, it failed to start, or it failed its health checks. */
 export function isFailedTask(t: ServiceTask): boolean {
-  return t.lastStatus === 'STOPPED' && (t.stopCode === 'EssentialContainerExited' || t.stopCode === 'TaskFailedToStart' || t.stoppedReason === STOP_REASON.unhealthy);
+  return (
+    t.lastStatus === 'STOPPED' &&
+    (t.stopCode === 'EssentialContainerExited' ||
+      t.stopCode === 'TaskFailedToStart' ||
+      t.stoppedReason === STOP_REASON.unhealthy ||
+      !!t.stoppedReason?.startsWith('Task failed ELB health checks'))
+  );
 }
 
 /** RUNNING, meant to run, and HEALTHY when its task definition has health checks. */
@@ -179,7 +188,7 @@ export class PlanContext {
 
   /** Healthy by ECS's definition: never stopped for free, only within the budget. */
   healthy(t: ServiceTask): boolean {
-    return isHealthy(t, this.checks(t));
+    return isHealthy(t, this.checks(t)) && (!this.desired.loadBalanced || t.targets?.healthy === true);
   }
 
   /** Healthy and settled: what counts toward the minimum and toward completing a deployment. */
@@ -275,8 +284,12 @@ export function begin(desired: ServiceDesired, observed: ServiceObserved, opts: 
 
   // ── unhealthy tasks are replaced ─────────────────────────────────────────
   for (const t of c.pool) {
-    if (t.lastStatus === 'RUNNING' && c.checks(t) && t.health === 'UNHEALTHY' && now - (t.startedAt ?? t.createdAt) >= desired.healthCheckGracePeriodMs) {
-      c.stop(t, STOP_REASON.unhealthy);
+    if (t.lastStatus !== 'RUNNING' || now - (t.startedAt ?? t.createdAt) < desired.healthCheckGracePeriodMs) continue;
+    if (c.checks(t) && t.health === 'UNHEALTHY') c.stop(t, STOP_REASON.unhealthy);
+    else if (desired.loadBalanced && t.targets?.unhealthy) {
+      const u = t.targets.unhealthy;
+      plan.events.push(EVENT.elbUnhealthy(desired.name, u.port, u.targetGroupArn, u.reason));
+      c.stop(t, STOP_REASON.elbUnhealthy(u.targetGroupArn));
     }
   }
   return c;

@@ -24,6 +24,8 @@ export interface SchedulerOptions {
   now?: () => number;
   random?: () => number;
   log?: Logger;
+  /** Runs before a service is planned (the load balancers register its RUNNING tasks). */
+  beforeReconcile?: (s: ServiceRecord) => Promise<void>;
 }
 
 export interface PassStats {
@@ -40,6 +42,7 @@ export class ServiceScheduler {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #log?: Logger;
+  readonly #beforeReconcile?: (s: ServiceRecord) => Promise<void>;
   readonly #memo = new TaskMemo();
   #dirty = new Set<string>();
   #fullDue = false;
@@ -58,6 +61,7 @@ export class ServiceScheduler {
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
     this.#log = opts.log;
+    this.#beforeReconcile = opts.beforeReconcile;
   }
 
   start(): void {
@@ -152,6 +156,7 @@ export class ServiceScheduler {
 
   async #reconcile(first: ServiceRecord, cache: PassCache, opts: { prefetched?: boolean } = {}): Promise<{ committed: boolean; started: number; stopped: number }> {
     let s: ServiceRecord | undefined = first;
+    await this.#beforeReconcile?.(s);
     if (opts.prefetched) {
       // On the pass's snapshot first: a service with nothing to do costs no query of its own.
       const o = await observeService(this.#store.db, s, cache, { prefetched: true });

@@ -21,9 +21,18 @@ export interface ServiceTask {
   stoppedAt?: number;
   stopCode?: string;
   stoppedReason?: string;
+  /** Behind a load balancer: how its targets stand (absent while none is registered). */
+  targets?: TargetStanding;
   /** What the task holds on its instance (scale-in by binpack looks at it). */
   cpu: number;
   memory: number;
+}
+
+export interface TargetStanding {
+  /** Every target of the task is healthy in its target group. */
+  healthy: boolean;
+  /** The first target the load balancer found unhealthy, if any. */
+  unhealthy?: { targetGroupArn: string; port: number; reason: string };
 }
 
 const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);

@@ -282,4 +282,78 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006-elbv2': {
+    async up(db: Kysely<any>) {
+      // Elastic Load Balancing v2: load balancers, target groups, listeners,
+      // rules and the registered targets with their health. Each row keeps its
+      // AWS description in `body` (JSON); the columns are what is looked up.
+      await db.schema
+        .createTable('elb_load_balancers')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addUniqueConstraint('elb_load_balancers_name', ['account_id', 'region', 'name'])
+        .execute();
+      await db.schema
+        .createTable('elb_target_groups')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addUniqueConstraint('elb_target_groups_name', ['account_id', 'region', 'name'])
+        .execute();
+      await db.schema
+        .createTable('elb_listeners')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('load_balancer_arn', 'text', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addUniqueConstraint('elb_listeners_port', ['load_balancer_arn', 'port'])
+        .execute();
+      await db.schema
+        .createTable('elb_rules')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('listener_arn', 'text', (c) => c.notNull())
+        /** The rule's priority; null for the listener's default rule. */
+        .addColumn('priority', 'integer')
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addUniqueConstraint('elb_rules_priority', ['listener_arn', 'priority'])
+        .execute();
+      await db.schema.createIndex('elb_rules_listener').on('elb_rules').columns(['listener_arn']).execute();
+      await db.schema
+        .createTable('elb_targets')
+        .addColumn('target_group_arn', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        /** Where the data plane connects: the instance's or the task's address. */
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('availability_zone', 'text')
+        /** initial | healthy | unhealthy | unused | draining | unavailable */
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('description', 'text')
+        .addColumn('registered_at', 'bigint', (c) => c.notNull())
+        .addColumn('changed_at', 'bigint', (c) => c.notNull())
+        /** While draining: when the deregistration delay ends. */
+        .addColumn('drain_until', 'bigint')
+        /** The ECS task that registered it (service integration), if any. */
+        .addColumn('task_arn', 'text')
+        .addPrimaryKeyConstraint('elb_targets_pk', ['target_group_arn', 'target_id', 'port'])
+        .execute();
+      await db.schema.createIndex('elb_targets_task').on('elb_targets').columns(['task_arn']).execute();
+      // Requests each target group received through each load balancer, a row a minute (ALBRequestCountPerTarget).
+      await db.schema
+        .createTable('elb_request_counts')
+        .addColumn('target_group_arn', 'text', (c) => c.notNull())
+        .addColumn('load_balancer_arn', 'text', (c) => c.notNull())
+        .addColumn('minute', 'bigint', (c) => c.notNull())
+        .addColumn('requests', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('elb_request_counts_pk', ['target_group_arn', 'load_balancer_arn', 'minute'])
+        .execute();
+    },
+  },
 };

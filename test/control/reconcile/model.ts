@@ -37,6 +37,9 @@ export interface ModelOptions {
   healthChecks?: boolean;
   /** Task slots in the whole fleet (tasks not STOPPED take one each). */
   capacity?: number;
+  /** Behind a load balancer: a task is healthy once its targets are. */
+  loadBalanced?: boolean;
+  healthCheckGracePeriodMs?: number;
 }
 
 export class ServiceModel {
@@ -51,6 +54,8 @@ export class ServiceModel {
   minimumHealthyPercent: number;
   maximumPercent: number;
   circuitBreaker: { enable: boolean; rollback: boolean };
+  loadBalanced: boolean;
+  healthCheckGracePeriodMs: number;
   #seq = 0;
   #random: () => number;
 
@@ -60,6 +65,8 @@ export class ServiceModel {
     this.maximumPercent = opts.maximumPercent ?? 200;
     this.circuitBreaker = opts.circuitBreaker ?? { enable: false, rollback: false };
     this.capacity = opts.capacity ?? 1000;
+    this.loadBalanced = opts.loadBalanced ?? false;
+    this.healthCheckGracePeriodMs = opts.healthCheckGracePeriodMs ?? 0;
     this.#random = random;
     this.deploy(opts.healthChecks ?? false);
   }
@@ -88,7 +95,8 @@ export class ServiceModel {
       minimumHealthyPercent: this.minimumHealthyPercent,
       maximumPercent: this.maximumPercent,
       circuitBreaker: this.circuitBreaker,
-      healthCheckGracePeriodMs: 0,
+      healthCheckGracePeriodMs: this.healthCheckGracePeriodMs,
+      loadBalanced: this.loadBalanced,
       strategy: SERVICE_DEFAULT_STRATEGY,
       deployments: (primary ? [primary, ...shown.filter((d) => d !== primary)] : shown).map((d) => ({ ...d, status: d.status as 'PRIMARY' | 'ACTIVE' })),
       rollbackTarget: completed?.id,
@@ -167,6 +175,11 @@ export class ServiceModel {
   stop(t: ServiceTask, stopCode = 'EssentialContainerExited'): void {
     if (t.lastStatus === 'STOPPED') return;
     this.#set(t, { lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: this.now, stopCode: t.stopCode ?? stopCode });
+  }
+
+  /** The load balancer's verdict on a task's targets. */
+  targets(t: ServiceTask, targets: ServiceTask['targets']): void {
+    this.#set(t, { targets });
   }
 
   health(t: ServiceTask, health: Health): void {

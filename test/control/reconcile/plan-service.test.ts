@@ -108,6 +108,44 @@ test('health checks: a task counts as healthy only once HEALTHY; an UNHEALTHY on
   assert.deepEqual(m.plan().place, []);
 });
 
+test('behind a load balancer: old tasks stop only once new tasks\' targets are healthy', () => {
+  const m = new ServiceModel({ desiredCount: 2, minimumHealthyPercent: 100, maximumPercent: 200, loadBalanced: true }, seeded(11));
+  m.apply(m.plan());
+  for (const t of m.notStopped()) m.start(t);
+  m.now += RUNNING_SETTLE_MS;
+  assert.equal(m.plan().steady, false, 'RUNNING without a registered target is not healthy yet');
+  for (const t of m.notStopped()) m.targets(t, { healthy: true });
+  converge(m);
+  assert.ok(m.steady);
+  const old = new Set(m.notStopped().map((t) => t.arn));
+  m.deploy();
+  m.apply(m.plan());
+  const fresh = m.notStopped().filter((t) => !old.has(t.arn));
+  assert.equal(fresh.length, 2);
+  for (const t of fresh) m.start(t);
+  m.now += 60_000;
+  for (const t of fresh) m.targets(m.tasks.find((x) => x.arn === t.arn)!, { healthy: false });
+  assert.deepEqual(m.plan().stop, [], 'targets still in initial: no old task may stop');
+  for (const t of fresh) m.targets(m.tasks.find((x) => x.arn === t.arn)!, { healthy: true });
+  const p = m.plan();
+  assert.deepEqual(new Set(p.stop.map((s) => s.arn)), old);
+});
+
+test('behind a load balancer: a task whose target turns unhealthy is stopped after the grace period, in ECS words', () => {
+  const m = new ServiceModel({ desiredCount: 1, loadBalanced: true, healthCheckGracePeriodMs: 30_000 }, seeded(12));
+  m.apply(m.plan());
+  const [t] = m.notStopped();
+  m.start(t!);
+  const tg = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef';
+  m.targets(m.notStopped()[0]!, { healthy: false, unhealthy: { targetGroupArn: tg, port: 32768, reason: 'Health checks failed with these codes: [500]' } });
+  m.now += 10_000;
+  assert.deepEqual(m.plan().stop, [], 'within healthCheckGracePeriodSeconds');
+  m.now += 25_000;
+  const p = m.plan();
+  assert.deepEqual(p.stop, [{ arn: t!.arn, reason: `Task failed ELB health checks in (target-group ${tg})` }]);
+  assert.ok(p.events.includes(`(service web) (port 32768) is unhealthy in (target-group ${tg}) due to (reason Health checks failed with these codes: [500]).`));
+});
+
 test('scale-in stops the excess, spread over the zones', () => {
   const m = new ServiceModel({ desiredCount: 6 }, seeded(6));
   converge(m);
