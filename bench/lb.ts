@@ -3,18 +3,27 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import type { DataPlaneConfig } from '../src/lb/config.js';
-import { DataPlane } from '../src/lb/data-plane.js';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { startBerthProcess, type ServerProcess } from './lib/servers.js';
 
-// bench/lb-proxy: the load balancer's HTTP data plane against HAProxy, both
-// in front of the same small backend (a node:http server in a child process
+// bench/lb: requests through a berth load balancer against HAProxy, both in
+// front of the same small backend (a node:http server in a child process
 // answering "ok"), both driven by wrk with keep-alive connections, one after
-// the other so they never share the CPU. Prints requests/s and p50/p99 for
-// each (and for the backend alone), and berth's ratios to HAProxy. Every
-// address is 127.0.0.1; every wrk run is bounded by its duration.
+// the other so they never share the CPU. berth is the real `berth up` process;
+// its application load balancer, target group (the backend as an ip target)
+// and HTTP listener are created through the ELBv2 API, as a user would.
+// Prints requests/s and p50/p99 for each (and for the backend alone), and
+// berth's ratios to HAProxy. Every address is 127.0.0.1; every wrk run is
+// bounded by its duration.
 
-export const description = 'ALB data plane (HTTP listener → target) vs HAProxy in front of the same node backend: wrk req/s, p50/p99, ratio';
+export const description = 'a berth ALB (HTTP listener → target group, set up through the ELBv2 API) vs HAProxy in front of the same node backend: wrk req/s, p50/p99, ratio';
 
 interface WrkResult {
   rps: number;
@@ -166,36 +175,30 @@ function haproxyConfig(port: number, backendPort: number): string {
   ].join('\n');
 }
 
-function dataPlaneConfig(port: number, backendPort: number): DataPlaneConfig {
-  return {
-    listeners: [
-      {
-        arn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/bench/0/0',
-        loadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/bench/0',
-        loadBalancerType: 'application',
-        address: '127.0.0.1',
-        port,
-        protocol: 'HTTP',
-        idleTimeoutMs: 60_000,
-        rules: [{ arn: 'rule/default', priority: 'default', conditions: [], actions: [{ Type: 'forward', TargetGroupArn: 'tg/bench', Order: 1 }] }],
-      },
-    ],
-    targetGroups: [
-      {
-        arn: 'tg/bench',
-        protocol: 'HTTP',
-        targetType: 'ip',
-        // The backend is healthy; health checks would only add noise to the measurement.
-        healthCheck: { enabled: false, protocol: 'HTTP', port: 'traffic-port', path: '/', intervalMs: 30_000, timeoutMs: 5_000, healthyThreshold: 5, unhealthyThreshold: 2, matcher: '200' },
-        inUse: true,
-        deregistrationDelayMs: 0,
-        slowStartMs: 0,
-        algorithm: 'round_robin',
-        stickiness: { enabled: false, type: 'lb_cookie', durationMs: 86_400_000 },
-        targets: [{ id: '127.0.0.1', port: backendPort, address: '127.0.0.1', state: 'healthy', registeredAt: 0 }],
-      },
-    ],
-  };
+/** An ALB with an HTTP listener on `port` forwarding to the backend (an ip target), through berth's ELBv2 API; resolves once the target is healthy. */
+async function berthLoadBalancer(berth: ServerProcess, port: number, backendPort: number): Promise<void> {
+  const elb = new ElasticLoadBalancingV2Client({ endpoint: berth.endpoint, region: 'us-east-1', credentials: berth.credentials });
+  try {
+    const lb = await elb.send(new CreateLoadBalancerCommand({ Name: 'bench', Type: 'application', Subnets: ['subnet-a', 'subnet-b'] }));
+    const tg = await elb.send(
+      new CreateTargetGroupCommand({ Name: 'bench', Protocol: 'HTTP', Port: backendPort, TargetType: 'ip', VpcId: lb.LoadBalancers![0]!.VpcId, HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 2, HealthyThresholdCount: 2 }),
+    );
+    const tgArn = tg.TargetGroups![0]!.TargetGroupArn!;
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tgArn, Targets: [{ Id: '127.0.0.1', Port: backendPort }] }));
+    await elb.send(
+      new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancers![0]!.LoadBalancerArn, Protocol: 'HTTP', Port: port, DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }] }),
+    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const h = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }));
+      const state = h.TargetHealthDescriptions?.[0]?.TargetHealth?.State;
+      if (state === 'healthy' && (await tcpOpen(port))) return;
+      if (Date.now() > deadline) throw new Error(`berth's target did not become healthy within 30 s (state ${state}):\n${berth.output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    elb.destroy();
+  }
 }
 
 function row(name: string, r: WrkResult): string {
@@ -224,10 +227,9 @@ export async function run(args: string[]): Promise<void> {
     stops.push(haproxy.stop);
 
     const berthPort = await freePort();
-    const plane = new DataPlane({ log: pino({ level: 'warn' }), onHealth: () => undefined, onRequests: () => undefined });
-    stops.push(() => plane.close());
-    const applied = await plane.apply(dataPlaneConfig(berthPort, backendPort));
-    if (applied.failed.length) throw new Error(`data plane did not bind: ${JSON.stringify(applied.failed)}`);
+    const berth = await startBerthProcess();
+    stops.push(() => berth.stop());
+    await berthLoadBalancer(berth, berthPort, backendPort);
 
     process.stdout.write(`wrk -t${threads} -c${connections} -d${seconds}s, keep-alive, ${availableParallelism()} CPUs, ${rounds} rounds, load average before ${loadavg()[0]!.toFixed(2)}\n`);
     const runs = new Map<string, WrkResult[]>();
