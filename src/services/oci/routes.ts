@@ -142,15 +142,17 @@ const DRAIN_LIMIT = 64 * 1024 * 1024;
 
 /**
  * Reads a small body (manifests) up to `limit` bytes. A larger body is
- * refused at once (SIZE_INVALID) but left flowing, not destroyed: breaking
- * out of a `for await` over the request would reset the connection before
- * the 413 is written.
+ * refused (SIZE_INVALID) once the client has sent all of it, up to
+ * DRAIN_LIMIT: answering while the client still writes lets the server close
+ * the connection under it, and the client sees a reset (EPIPE) instead of
+ * its 413. Past DRAIN_LIMIT the connection is dropped.
  */
 export function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    const tooBig = () => new OciError('SIZE_INVALID', `The body is larger than ${limit} bytes.`, 413);
     const fail = (e: Error) => {
       if (settled) return;
       settled = true;
@@ -159,12 +161,14 @@ export function readSmallBody(req: IncomingMessage, limit: number): Promise<Buff
     };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > DRAIN_LIMIT) req.destroy();
-      if (settled) return;
-      if (size > limit) fail(new OciError('SIZE_INVALID', `The body is larger than ${limit} bytes.`, 413));
-      else chunks.push(chunk);
+      if (size > DRAIN_LIMIT) {
+        fail(tooBig());
+        req.destroy();
+      } else if (size <= limit) chunks.push(chunk);
+      else chunks.length = 0;
     });
     req.on('end', () => {
+      if (size > limit) return fail(tooBig());
       if (settled) return;
       settled = true;
       resolve(Buffer.concat(chunks));
