@@ -29,6 +29,9 @@ import { Scans } from './registry/scans.js';
 import { VulnerabilityDatabase } from './registry/scan/index.js';
 import { stsService } from './services/sts/index.js';
 import { elbv2Service } from './services/elbv2/index.js';
+import { logsService } from './services/logs/index.js';
+import { LogStore } from './logs/log-store.js';
+import { RetentionTimer } from './logs/retention.js';
 import { targetGroupHandlers } from './services/elbv2/target-groups.js';
 import { LoadBalancers } from './control/elb/load-balancers.js';
 import { Listeners } from './control/elb/listeners.js';
@@ -131,6 +134,9 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
       .then((settings) => (scansOnPush(repo, settings) ? scans.start(repo, digest, now) : undefined))
       .catch((e: unknown) => log.warn({ err: e, [LOG.repository]: repo.name }, 'could not start the scan on push'));
   });
+  // CloudWatch Logs: its own SQLite file, so ingestion never holds the control store's write lock.
+  const logStore = LogStore.open(join(config.dataDir, 'logs.sqlite'));
+  const logRetention = new RetentionTimer((now) => logStore.applyRetention(now), { log });
   const lifecycle = new LifecyclePolicies(store, registry, log);
   const maintenance = new RegistryMaintenance(registry, lifecycle, {
     intervalMs: config.registryMaintenanceMs ?? 10 * 60 * 1000,
@@ -142,6 +148,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     ecrService({ store, registry, images: imageViews, layers: new LayerUploads(registry), keys: keys.lookup, extra: { ...lifecycleHandlers(lifecycle), ...scanningHandlers(registry, scans) } }),
     elbv2Service({ loadBalancers, listeners, rules: listenerRules, extra: targetGroupHandlers({ targetGroups, targets: elbTargets }) }),
     stsService(),
+    logsService({ logs: logStore }),
   ]);
   const server = await startGateway(
     {
@@ -165,6 +172,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   tasks.setNotifier(hub);
   scheduler.start();
   maintenance.start();
+  logRetention.start();
   await lbSync.start(dataPlane);
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
@@ -186,6 +194,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     async close() {
       await scheduler.stop();
       await maintenance.stop();
+      logRetention.stop();
       await lbSync.stop();
       await dataPlane.close();
       hub.close();
@@ -194,6 +203,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
         server.closeIdleConnections();
       });
       await store.close();
+      logStore.close();
     },
   };
 }

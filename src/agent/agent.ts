@@ -5,6 +5,9 @@ import {
   type Attribute,
   type Resource,
 } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsSink } from './logs/cloudwatch-sink.js';
+import type { LogSink } from './logs/sink.js';
 import { registryAuthFor } from './registry-auth.js';
 import type { RegistryAuth } from './runtime/runtime.js';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -68,6 +71,10 @@ export type EngineFactory = (ctx: {
   log: Logger;
   /** Credentials for pulls from berth's registry. */
   registryAuth: (image: string) => Promise<RegistryAuth | undefined>;
+  /** The agent's region: awslogs options without awslogs-region ship there. */
+  region: string;
+  /** CloudWatch Logs of a region, at the control plane's endpoint, with the agent's credentials (the awslogs driver's). */
+  logSink: (region: string) => LogSink;
 }) => Engine;
 
 interface AgentState {
@@ -89,6 +96,7 @@ export class Agent {
   #pending = new Map<string, TaskReport>();
   #sending = false;
   #connectedOnce?: () => void;
+  readonly #logClients = new Map<string, CloudWatchLogsClient>();
   containerInstanceArn?: string;
 
   constructor(
@@ -151,6 +159,9 @@ export class Agent {
       'com.amazonaws.ecs.capability.logging-driver.none': undefined,
       'com.amazonaws.ecs.capability.logging-driver.syslog': undefined,
       'com.amazonaws.ecs.capability.logging-driver.journald': undefined,
+      // awslogs: the agent follows each container's json-file log and ships it to the control plane's CloudWatch Logs.
+      'com.amazonaws.ecs.capability.logging-driver.awslogs': undefined,
+      'ecs.capability.execution-role-awslogs': undefined,
     };
     for (const v of ['1.17', '1.18', '1.19', '1.20', '1.21', '1.22', '1.23', '1.24', '1.25', '1.26', '1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.38', '1.39', '1.40', '1.41']) {
       base[`com.amazonaws.ecs.capability.docker-remote-api.${v}`] = undefined;
@@ -201,11 +212,24 @@ export class Agent {
       stateDir: join(this.opts.dataDir, 'tasks'),
       log: this.opts.log,
       registryAuth: registryAuthFor({ endpoint: this.opts.endpoint, region: this.opts.region, credentials: this.opts.credentials, log: this.opts.log }),
+      region: this.opts.region,
+      logSink: (region) => new CloudWatchLogsSink(this.#logClient(region)),
     });
     await this.#engine.adopt();
     const connected = new Promise<void>((resolve) => (this.#connectedOnce = resolve));
     this.#connect();
     await connected;
+  }
+
+  /** One CloudWatch Logs client per region (awslogs-region), signed with the agent's credentials. */
+  #logClient(region: string): CloudWatchLogsClient {
+    let c = this.#logClients.get(region);
+    if (!c) {
+      // As Docker's driver: the SDK's few retries; beyond them the shipper retries by itself, with backoff, without losing its place.
+      c = new CloudWatchLogsClient({ endpoint: this.opts.endpoint, region, credentials: this.opts.credentials, maxAttempts: 3 });
+      this.#logClients.set(region, c);
+    }
+    return c;
   }
 
   async #connectUrl(): Promise<string> {
@@ -341,5 +365,6 @@ export class Agent {
     this.#socket?.close();
     await this.#engine?.close();
     this.ecs.destroy();
+    for (const c of this.#logClients.values()) c.destroy();
   }
 }

@@ -621,12 +621,18 @@ function bindOf(ctx: ConfigContext, container: string, sourceVolume: string | un
 }
 
 function logConfig(ctx: ConfigContext, container: string, lc: LogConfiguration): HostSpec['LogConfig'] {
-  const mapped = ctx.mapLogConfiguration?.(lc);
-  if (mapped) return mapped;
   if (lc.secretOptions?.length) throw new Error(`container ${container}: logConfiguration.secretOptions need Secrets Manager or SSM Parameter Store, which berth does not have yet`);
+  // The engine maps what it serves itself (awslogs: json-file, which its log shipper follows); bad options throw Docker's text.
+  let mapped: HostSpec['LogConfig'] | undefined;
+  try {
+    mapped = ctx.mapLogConfiguration?.(lc);
+  } catch (e) {
+    throw new Error(`container ${container}: logConfiguration ${String(lc.logDriver)}: ${(e as Error).message}`);
+  }
+  if (mapped) return mapped;
   switch (lc.logDriver) {
     case 'awslogs':
-      throw new Error(`container ${container}: the awslogs log driver needs CloudWatch Logs, which berth does not have yet`);
+      throw new Error(`container ${container}: the awslogs log driver needs CloudWatch Logs, which this agent runs without`);
     case 'awsfirelens':
       throw new Error(`container ${container}: the awsfirelens log driver (FireLens) is not supported by berth`);
     case undefined:

@@ -1,4 +1,5 @@
 import type { EngineFactory } from './agent.js';
+import { DockerLogSource } from './logs/docker-source.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { TaskEngine, type ImagePullBehavior } from './task-engine.js';
 
@@ -9,9 +10,10 @@ export const IMAGE_PULL_BEHAVIORS = ['default', 'always', 'once', 'prefer-cached
 export type { ImagePullBehavior };
 
 export function dockerEngineFactory(opts: { imagePullBehavior: ImagePullBehavior; cleanupDelayMs: number }): EngineFactory {
-  return (ctx) =>
-    new TaskEngine({
-      runtime: new DockerRuntime(),
+  return (ctx) => {
+    const runtime = new DockerRuntime();
+    return new TaskEngine({
+      runtime,
       hostAddress: ctx.hostAddress,
       clusterName: ctx.clusterName,
       imagePullBehavior: opts.imagePullBehavior,
@@ -24,7 +26,10 @@ export function dockerEngineFactory(opts: { imagePullBehavior: ImagePullBehavior
       registryAuth: ctx.registryAuth,
       // Pulls can take minutes: their progress goes to the agent's log, at most one line a second per container.
       onPullProgress: throttled((taskArn, containerName, line) => ctx.log.info({ task: taskArn, container: containerName }, `pull: ${line}`)),
+      // awslogs: containers log to json-file; the agent follows those logs and ships them to CloudWatch Logs.
+      awslogs: { source: new DockerLogSource(runtime.docker), sink: ctx.logSink, region: ctx.region },
     });
+  };
 }
 
 function throttled(fn: (taskArn: string, containerName: string, line: string) => void) {

@@ -19,6 +19,8 @@ import {
 } from './container-config.js';
 import type { HostPortAllocator } from './host-ports.js';
 import { AGENT_LOG } from './log-fields.js';
+import type { AwslogsContainer, AwslogsShipper } from './logs/awslogs-shipper.js';
+import { AWSLOGS_LOG } from './logs/log-fields.js';
 import type { TaskMetadataEndpoint } from './metadata/endpoint.js';
 import type { ContainerReport, TaskAssignment, TaskReport, TaskStatus } from './protocol.js';
 import type { ContainerInfo, ContainerRuntime, HostSpec, PortBindingSpec, RegistryAuth, RuntimeEvent } from './runtime/runtime.js';
@@ -55,6 +57,10 @@ const DEPENDENCY_FAILURE_EXIT_CODE = 143;
 const STOP_RETRY_DELAY_MS = 2000;
 const STOP_ATTEMPTS = 5;
 const MAILBOX_CALL_TIMEOUT_MS = 30_000;
+/** How long a stopped task waits for its awslogs containers' last lines to reach CloudWatch Logs before it reports STOPPED anyway. */
+const LOG_DRAIN_WAIT_MS = 15_000;
+/** How long cleanup waits for them before it removes the containers (and their Docker logs) anyway. */
+const LOG_DRAIN_CLEANUP_WAIT_MS = 60_000;
 
 export interface EngineSettings {
   hostAddress: string;
@@ -81,6 +87,8 @@ export interface ActorContext {
   pulledOnce: { has(image: string): boolean; add(image: string): void };
   /** The task metadata endpoint: the actor publishes every change of its record to it. */
   metadata: TaskMetadataEndpoint;
+  /** The awslogs log driver, when the engine has CloudWatch Logs to ship to. */
+  awslogs?: AwslogsShipper;
   onCleanedUp(taskArn: string): void;
 }
 
@@ -135,6 +143,10 @@ export class TaskActor {
   #lastPersistJson?: string;
   #persistChain: Promise<void> = Promise.resolve();
   #volumesReady?: Promise<void>;
+  /** Since when STOPPED waits for the task's logs to be shipped. */
+  #logWaitSince?: number;
+  #logWaitTimer?: NodeJS.Timeout;
+  #cleanupWaitedForLogs = false;
 
   constructor(rec: TaskRecord, ctx: ActorContext) {
     this.#rec = rec;
@@ -179,6 +191,7 @@ export class TaskActor {
     for (const m of this.#queue.splice(0)) if (m.type === 'init') m.done();
     clearTimeout(this.#wakeTimer);
     clearTimeout(this.#cleanupTimer);
+    clearTimeout(this.#logWaitTimer);
     for (const t of this.#retryTimers) clearTimeout(t);
     await this.#persistChain;
   }
@@ -212,6 +225,7 @@ export class TaskActor {
         await this.#restore();
         this.#checkDefinition();
         this.#reservePorts();
+        this.#shipAdoptedLogs();
         if (rec.status === 'STOPPED' && rec.stoppedAt !== undefined) this.#scheduleCleanup();
         return;
       case 'assignment': {
@@ -495,7 +509,9 @@ export class TaskActor {
 
   #updateStatus(now: number): void {
     const rec = this.#rec;
-    const next = laterTaskStatus(rec.status, deriveTaskStatus(this.#views(), rec.desired));
+    let next = laterTaskStatus(rec.status, deriveTaskStatus(this.#views(), rec.desired));
+    // The last lines reach CloudWatch Logs before the task says STOPPED (Docker's driver flushes as the container stops).
+    if (next === 'STOPPED' && !this.#logsShipped(now)) next = laterTaskStatus(rec.status, 'STOPPING');
     if (next !== rec.status) {
       rec.status = next;
       this.#log.info({ [AGENT_LOG.status]: next }, 'task status');
@@ -505,6 +521,44 @@ export class TaskActor {
       for (const c of rec.containers) for (const p of c.ports) this.#ctx.ports.release(p.protocol, p.hostPort, p.count);
       this.#scheduleCleanup();
     }
+  }
+
+  /** Whether the task's awslogs containers are shipped to the end of their logs (or the wait for them is over). */
+  #logsShipped(now: number): boolean {
+    const logs = this.#ctx.awslogs;
+    if (!logs || logs.drained(this.taskArn)) return true;
+    if (this.#logWaitSince === undefined) {
+      this.#logWaitSince = now;
+      void logs.whenDrained(this.taskArn).then(() => this.post({ type: 'tick' }));
+      this.#logWaitTimer = setTimeout(() => this.post({ type: 'tick' }), LOG_DRAIN_WAIT_MS + 5);
+      this.#logWaitTimer.unref();
+    }
+    if (now - this.#logWaitSince < LOG_DRAIN_WAIT_MS) return false;
+    this.#log.warn({ [AWSLOGS_LOG.waitedMs]: now - this.#logWaitSince }, 'the task\'s logs are not all shipped yet; reporting it STOPPED anyway (shipping goes on until cleanup)');
+    return true;
+  }
+
+  /** After a restart: ship the logs of the awslogs containers that ran, from their cursors. */
+  #shipAdoptedLogs(): void {
+    const logs = this.#ctx.awslogs;
+    if (!logs) return;
+    for (const c of this.#rec.containers) {
+      if (c.startedAt === undefined && rank(c.known) < rank('RUNNING')) continue;
+      const target = this.#awslogsContainer(c);
+      if (target) logs.ship(target);
+    }
+  }
+
+  #awslogsContainer(c: ContainerRecord): AwslogsContainer | undefined {
+    if (!this.#ctx.awslogs || c.holder || !c.runtimeId) return undefined;
+    let lc;
+    try {
+      lc = containerDefinition(this.#rec.assignment.taskDefinition, c.name).logConfiguration;
+    } catch {
+      return undefined;
+    }
+    if (lc?.logDriver !== 'awslogs') return undefined;
+    return { taskArn: this.taskArn, containerName: c.name, containerId: c.runtimeId, dockerName: c.dockerName, image: c.image, logConfiguration: lc };
   }
 
   #scheduleCleanup(): void {
@@ -893,13 +947,24 @@ export class TaskActor {
     const id = c.runtimeId!;
     // The container's metadata file is written before its process can ask for it.
     await this.#ctx.metadata.written(this.taskArn);
+    // awslogs: the log stream exists before the container runs, as Docker's driver makes it when it starts the container.
+    const logs = this.#awslogsContainer(c);
+    if (logs) {
+      try {
+        await this.#ctx.awslogs!.prepare(logs);
+      } catch (e) {
+        return { ok: false, error: `${STEP_ERROR.start}: Error response from daemon: failed to initialize logging driver: ${errorText(e)}` };
+      }
+    }
     try {
       await runtime.startContainer(id);
     } catch (e) {
       // Like the ECS agent: a failed start may still have started it; look before giving up.
       const info = await runtime.inspectContainer(id).catch(() => undefined);
+      if (logs) this.#ctx.awslogs!.ship(logs);
       return { ok: false, error: `${STEP_ERROR.start}: ${errorText(e)}`, info };
     }
+    if (logs) this.#ctx.awslogs!.ship(logs);
     const info = await runtime.inspectContainer(id).catch(() => undefined);
     return { ok: true, info };
   }
@@ -943,7 +1008,17 @@ export class TaskActor {
   }
 
   async #cleanup(): Promise<void> {
-    const { runtime, store } = this.#ctx;
+    const { runtime, store, awslogs } = this.#ctx;
+    // Removing a container removes its Docker log: let the shipper reach its end first (for a while).
+    if (awslogs && !awslogs.drained(this.taskArn) && !this.#cleanupWaitedForLogs) {
+      this.#cleanupWaitedForLogs = true;
+      this.#log.info('cleanup waits for the task\'s logs to be shipped');
+      const t = setTimeout(() => this.post({ type: 'cleanup' }), LOG_DRAIN_CLEANUP_WAIT_MS);
+      t.unref();
+      this.#retryTimers.add(t);
+      void awslogs.whenDrained(this.taskArn).then(() => this.post({ type: 'cleanup' }));
+      return;
+    }
     const ordered = [...this.#rec.containers.filter((c) => !c.holder), ...this.#rec.containers.filter((c) => c.holder)];
     for (const c of ordered) {
       if (!c.runtimeId && rank(c.known) < rank('CREATED') && !c.failure) continue;
@@ -966,6 +1041,7 @@ export class TaskActor {
     } catch (e) {
       this.#log.warn({ [AGENT_LOG.error]: errorText(e) }, 'could not clean up task metadata');
     }
+    await awslogs?.forget(this.taskArn, this.#rec.containers.map((c) => c.name)).catch((e: unknown) => this.#log.warn({ [AGENT_LOG.error]: errorText(e) }, 'could not remove the log cursors'));
     await this.#persistChain;
     await store.remove(this.taskArn);
     this.#log.info('task cleaned up');

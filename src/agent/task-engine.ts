@@ -4,6 +4,9 @@ import { pino, type Logger } from 'pino';
 import { ECS_LABELS } from './container-config.js';
 import { EPHEMERAL_PORT_RANGE, HostPortAllocator } from './host-ports.js';
 import { AGENT_LOG } from './log-fields.js';
+import { AwslogsShipper } from './logs/awslogs-shipper.js';
+import type { LogSink } from './logs/sink.js';
+import type { ContainerLogSource } from './logs/source.js';
 import { TaskMetadataEndpoint } from './metadata/endpoint.js';
 import { TASK_STATUSES, type TaskAssignment, type TaskReport, type TaskStatus } from './protocol.js';
 import type { ContainerRuntime, RuntimeEvent } from './runtime/runtime.js';
@@ -65,6 +68,17 @@ export interface TaskEngineOptions {
   metadataEndpoint?: boolean;
   /** How often running tasks' stats are refreshed for the metadata endpoint. */
   metadataStatsIntervalMs?: number;
+  /** The awslogs log driver: containers' logs read from `source`, shipped to CloudWatch Logs (`sink` of a region). Without it awslogs fails the task. */
+  awslogs?: {
+    source: ContainerLogSource;
+    sink: (region: string) => LogSink;
+    /** The region of awslogs options without awslogs-region. */
+    region: string;
+    /** The longest a log line waits before it is sent (default 250 ms). */
+    flushDelayMs?: number;
+    retryFirstMs?: number;
+    retryMaxMs?: number;
+  };
 }
 
 export interface EngineStats {
@@ -90,6 +104,7 @@ export class TaskEngine {
   readonly #orphans = new Map<string, string[]>();
   readonly #pulledOnce: Set<string>;
   readonly #metadata: TaskMetadataEndpoint;
+  readonly #awslogs: AwslogsShipper | undefined;
   readonly #unsubscribe: () => void;
   readonly #steadyTimer: NodeJS.Timeout;
   #closed = false;
@@ -101,6 +116,7 @@ export class TaskEngine {
     this.#store = new TaskStateStore(this.#stateDir);
     this.#ports = new HostPortAllocator(opts.hostAddress, opts.portRange ?? EPHEMERAL_PORT_RANGE);
     this.#report = opts.report;
+    const awslogs = (this.#awslogs = opts.awslogs && new AwslogsShipper({ ...opts.awslogs, dir: join(this.#stateDir, 'logs'), log: this.#log }));
     this.#settings = {
       hostAddress: opts.hostAddress,
       clusterName: opts.clusterName,
@@ -111,7 +127,7 @@ export class TaskEngine {
       containerEnvironment: opts.containerEnvironment,
       registryAuth: opts.registryAuth,
       onPullProgress: opts.onPullProgress,
-      mapLogConfiguration: opts.mapLogConfiguration,
+      mapLogConfiguration: opts.mapLogConfiguration ?? (awslogs && ((lc) => (lc.logDriver === 'awslogs' ? awslogs.dockerLogConfig(lc) : undefined))),
       cpuArchitecture: arch() === 'arm64' ? 'ARM64' : arch() === 'x64' ? 'X86_64' : undefined,
     };
     this.#pulledOnce = this.#store.loadPulledImages();
@@ -198,6 +214,8 @@ export class TaskEngine {
       this.#log.warn({ [AGENT_LOG.error]: String(e) }, 'could not list containers to find orphans');
     }
     await Promise.all(started);
+    // Log cursors of tasks whose state is gone have nobody to resume them.
+    await this.#awslogs?.sweep(new Set(records.map((r) => r.assignment.taskArn))).catch((e: unknown) => this.#log.warn({ [AGENT_LOG.error]: String(e) }, 'could not sweep log cursors'));
     this.#log.info({ [AGENT_LOG.count]: records.length, orphans: this.#orphans.size }, 'adopted tasks');
   }
 
@@ -239,6 +257,7 @@ export class TaskEngine {
     this.#unsubscribe();
     await Promise.all([...this.#actors.values()].map((a) => a.close()));
     this.#actors.clear();
+    await this.#awslogs?.close();
     await this.#metadata.close();
   }
 
@@ -251,6 +270,7 @@ export class TaskEngine {
       log: this.#log,
       report: this.#report,
       metadata: this.#metadata,
+      awslogs: this.#awslogs,
       pulledOnce: {
         has: (image) => this.#pulledOnce.has(image),
         add: (image) => {

@@ -1,30 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ENDPOINT_FILE } from '../berth.js';
-import { readRootKey } from '../gateway/credentials.js';
-
-export interface EnvOptions {
-  dataDir: string;
-  host: string;
-  port: string;
-  region: string;
-}
+import { readConnection, type ConnectionOptions } from './connection.js';
 
 /** The shell exports that point the AWS CLI and SDKs at berth. */
-export function env(opts: EnvOptions): void {
-  const dataDir = resolve(opts.dataDir);
-  const key = readRootKey(dataDir);
-  if (!key) throw new Error(`No berth credentials in ${dataDir}. Start berth once with \`berth up --data-dir ${dataDir}\`; it creates them.`);
-  const file = join(dataDir, ENDPOINT_FILE);
-  const recorded = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { endpoint: string; region: string }) : undefined;
-  const endpoint = recorded?.endpoint ?? `http://${opts.host}:${opts.port}`;
-  const region = recorded?.region ?? opts.region;
+export function env(opts: ConnectionOptions): void {
+  const c = readConnection(opts);
   const lines = [
-    `export AWS_ENDPOINT_URL=${endpoint}`,
-    `export AWS_ACCESS_KEY_ID=${key.accessKeyId}`,
-    `export AWS_SECRET_ACCESS_KEY=${key.secretAccessKey}`,
-    `export AWS_REGION=${region}`,
-    `export AWS_DEFAULT_REGION=${region}`,
+    `export AWS_ENDPOINT_URL=${c.endpoint}`,
+    `export AWS_ACCESS_KEY_ID=${c.credentials.accessKeyId}`,
+    `export AWS_SECRET_ACCESS_KEY=${c.credentials.secretAccessKey}`,
+    `export AWS_REGION=${c.region}`,
+    `export AWS_DEFAULT_REGION=${c.region}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -6,6 +6,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { defaults } from './config.js';
 import { agent } from './agent.js';
 import { env } from './env.js';
+import { logs } from './logs.js';
 import { up } from './up.js';
 import { importVulns } from './ecr.js';
 
@@ -61,6 +62,19 @@ program
   .option('--port <port>', 'port berth listens on, when it has not started yet', defaults.port)
   .option('--region <region>', 'region to use, when berth has not started yet', defaults.region)
   .action((opts) => env(opts));
+
+program
+  .command('logs <service-or-task>')
+  .description("show the awslogs output of a service's tasks (or of one task, by id or ARN), through the CloudWatch Logs API")
+  .option('--cluster <cluster>', 'the cluster of the service or task', 'default')
+  .option('-f, --follow', 'keep printing new lines (Ctrl-C stops)')
+  .option('--since <when>', 'from how long ago (30s, 10m, 2h, 1d) or from a time (ISO 8601)', '10m')
+  .option('--filter <pattern>', 'a CloudWatch Logs filter pattern, e.g. ERROR or \'{ $.level = "error" }\'')
+  .option('--data-dir <dir>', 'the data dir of the berth to read from (env BERTH_DATA_DIR)', defaults.dataDir)
+  .option('--host <address>', 'address berth listens on, when its data dir does not say', defaults.host)
+  .option('--port <port>', 'port berth listens on, when its data dir does not say', defaults.port)
+  .option('--region <region>', 'region, when the data dir does not say', defaults.region)
+  .action((target: string, opts) => logs(target, opts));
 
 const ecr = program.command('ecr').description("berth's registry: operator commands beside the ECR API");
 ecr

@@ -9,7 +9,7 @@ import { REASONS, type AttributeRequirement, type InstanceSnapshot, type TaskDem
 export interface PlacementContext {
   demand: TaskDemand;
   group: string;
-  /** The task definition's requiresAttributes that are checked (see waivedRequirement). */
+  /** The task definition's requiresAttributes, all checked. */
   requires: readonly AttributeRequirement[];
   memberOf: readonly Query[];
   distinctInstance: boolean;
@@ -39,16 +39,6 @@ export interface Slot {
 }
 
 export type Filter = (ctx: PlacementContext, slot: Slot) => string | undefined;
-
-/**
- * berth's agent does not advertise the awslogs capabilities yet (CloudWatch
- * Logs is another issue), yet most task definitions in the ECS docs use the
- * awslogs driver. Until the agent advertises them, these requirements count
- * as met so those examples run; every other requiresAttribute is checked.
- */
-export function waivedRequirement(name: string): boolean {
-  return name === 'com.amazonaws.ecs.capability.logging-driver.awslogs' || name === 'ecs.capability.execution-role-awslogs';
-}
 
 /** Only ACTIVE instances take tasks; a DRAINING one answers with its status (StartTask reports it). */
 export const active: Filter = (_, s) => (s.snap.status === 'ACTIVE' ? undefined : s.snap.status);

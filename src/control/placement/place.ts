@@ -11,7 +11,6 @@ import {
   freeUdpPorts,
   memberOf,
   requiredAttributes,
-  waivedRequirement,
   type Filter,
   type PlacementContext,
   type Slot,
@@ -87,7 +86,7 @@ function contextOf(r: PlacementRequest): PlacementContext {
   return {
     demand: r.demand,
     group: r.group,
-    requires: (r.requiresAttributes ?? []).filter((a) => !waivedRequirement(a.name)),
+    requires: r.requiresAttributes ?? [],
     memberOf: constraints.flatMap((c) => (c.type === 'memberOf' ? [c.query] : [])),
     distinctInstance: constraints.some((c) => c.type === 'distinctInstance'),
   };

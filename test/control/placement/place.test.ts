@@ -202,15 +202,18 @@ test("failures give each instance's reason, in ECS's order: AGENT, ATTRIBUTE, RE
   );
 });
 
-test('requiresAttributes: a missing attribute or a different value is ATTRIBUTE; the awslogs capabilities are waived for now', () => {
+test('requiresAttributes: a missing attribute or a different value is ATTRIBUTE, the awslogs capabilities included', () => {
   const plain = instance({ attributes: { 'com.amazonaws.ecs.capability.docker-remote-api.1.19': undefined, 'ecs.os-type': 'linux' } });
   const run = (requires: { name: string; value?: string }[]) => placeTasks([plain], { count: 1, demand: demand(), group: 'g', requiresAttributes: requires }, { random });
   assert.equal(run([{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.19' }]).placements.length, 1);
   assert.equal(run([{ name: 'ecs.os-type', value: 'linux' }]).placements.length, 1);
   assert.deepEqual(run([{ name: 'ecs.os-type', value: 'windows' }]).failures, [{ arn: plain.arn, reason: 'ATTRIBUTE' }]);
   assert.deepEqual(run([{ name: 'com.amazonaws.ecs.capability.task-iam-role' }]).failures, [{ arn: plain.arn, reason: 'ATTRIBUTE' }]);
-  // The hello_world example of the docs (awslogs with an execution role) runs.
-  assert.equal(run([{ name: 'com.amazonaws.ecs.capability.logging-driver.awslogs' }, { name: 'ecs.capability.execution-role-awslogs' }]).placements.length, 1);
+  // The hello_world example of the docs (awslogs with an execution role) needs the agent's awslogs capabilities.
+  const awslogs = [{ name: 'com.amazonaws.ecs.capability.logging-driver.awslogs' }, { name: 'ecs.capability.execution-role-awslogs' }];
+  assert.deepEqual(run(awslogs).failures, [{ arn: plain.arn, reason: 'ATTRIBUTE' }]);
+  const shipping = instance({ attributes: { 'com.amazonaws.ecs.capability.logging-driver.awslogs': undefined, 'ecs.capability.execution-role-awslogs': undefined } });
+  assert.equal(placeTasks([shipping], { count: 1, demand: demand(), group: 'g', requiresAttributes: awslogs }, { random }).placements.length, 1);
 });
 
 test('static host ports fit once per instance; resources are taken per task', () => {

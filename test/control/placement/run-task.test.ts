@@ -86,7 +86,7 @@ test('DRAINING instances get nothing new and are not failures; disconnected agen
   await rejectsWith(core.tasks.run(scope, { cluster: lonely, taskDefinition: 'drain' }, 0), 'InvalidParameterException', 'No Container Instances were found in your cluster.');
 });
 
-test("requiresAttributes: an instance without the task definition's capabilities fails with ATTRIBUTE; awslogs is waived", async () => {
+test("requiresAttributes: an instance without the task definition's capabilities fails with ATTRIBUTE, awslogs's included", async () => {
   const name = await cluster();
   const bare = await addInstance(core, { cluster: name, attributes: [{ name: 'ecs.availability-zone', value: 'us-east-1a' }] });
   await registerTd(core, { family: 'vpc', networkMode: 'awsvpc', containerDefinitions: [{ name: 'x', image: 'busybox', memory: 64 }] });
@@ -98,6 +98,15 @@ test("requiresAttributes: an instance without the task definition's capabilities
     containerDefinitions: [{ name: 'x', image: 'busybox', memory: 64, logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g', 'awslogs-region': 'us-east-1' } } }],
   });
   await core.instances.putAttributes(scope, { cluster: name, attributes: [{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.19', targetId: bare }] });
+  assert.deepEqual((await core.tasks.run(scope, { cluster: name, taskDefinition: 'logs' }, 0)).failures, [{ arn: bare, reason: 'ATTRIBUTE' }]);
+  // berth's agent advertises both awslogs capabilities.
+  await core.instances.putAttributes(scope, {
+    cluster: name,
+    attributes: [
+      { name: 'com.amazonaws.ecs.capability.logging-driver.awslogs', targetId: bare },
+      { name: 'ecs.capability.execution-role-awslogs', targetId: bare },
+    ],
+  });
   const logs = await core.tasks.run(scope, { cluster: name, taskDefinition: 'logs' }, 0);
   assert.deepEqual(logs.failures, []);
   assert.equal(logs.tasks.length, 1);
