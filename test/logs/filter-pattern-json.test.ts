@@ -378,21 +378,24 @@ const documents = fc.oneof(fc.json({ maxDepth: 4 }), keyed.map((o) => JSON.strin
 
 test('property: the reader accepts exactly what JSON.parse accepts and finds what a walk finds', () => {
   const reader = new JsonPathReader(PATHS);
-  const check = (text: string) => {
+  const check = (text: string, values = true) => {
     const expected = reference(text);
     const ok = reader.read(text);
     assert.equal(ok, expected !== null, `validity of ${JSON.stringify(text)}`);
+    if (!values) return;
     // As multisets: JSON.parse puts integer-like keys first, the text keeps its own order.
     const bag = (found: readonly Found[]) => found.map((f) => (f === NESTED ? '<nested>' : JSON.stringify(f))).sort();
     if (expected) PATHS.forEach((_, id) => assert.deepEqual(bag(reader.found(id)), bag(expected[id]!), `path ${id} in ${text}`));
   };
-  fc.assert(fc.property(documents, check), { numRuns: 500 });
+  fc.assert(fc.property(documents, (text) => check(text)), { numRuns: 500 });
   // Damaged documents: a character removed, replaced or inserted anywhere.
   fc.assert(
     fc.property(documents, fc.nat(), fc.constantFrom('', '"', ',', '}', ']', '\\', '0', '-', 'e', ' ', '\u0001', 'x', '.', '{', '['), (text, at, ch) => {
       const k = text.length === 0 ? 0 : at % text.length;
-      check(text.slice(0, k) + ch + text.slice(k + 1));
-      check(text.slice(0, k) + ch + text.slice(k));
+      // Validity only: a removed character can merge two keys into one, and JSON.parse keeps the
+      // last of duplicate keys where the reader (as a wildcard walk of the text) sees both.
+      check(text.slice(0, k) + ch + text.slice(k + 1), false);
+      check(text.slice(0, k) + ch + text.slice(k), false);
     }),
     { numRuns: 1000 },
   );
