@@ -1,3 +1,4 @@
+import { checkStrategy, StrategyError } from './placement/capacity-provider-strategy.js';
 import type {
   CapacityProviderStrategyItem,
   Cluster,
@@ -12,6 +13,7 @@ import { AwsError } from '../gateway/errors.js';
 import type { Store, Tx } from '../store/store.js';
 import type { AccountSettings } from './account-settings.js';
 import { clusterArn, parseArn, type Scope } from './arns.js';
+import { MANAGED_CAPACITY_PROVIDERS } from './capacity-providers.js';
 import { clusterUsage } from './cluster-usage.js';
 import { decodeToken, encodeToken, pageSize } from './pagination.js';
 import { addTags, checkTags, dropTags, listTags } from './tags.js';
@@ -21,7 +23,6 @@ import { addTags, checkTags, dropTags, listTags } from './tags.js';
 
 export const DEFAULT_CLUSTER = 'default';
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
-const MANAGED_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'];
 
 /** What is stored of a cluster; the counts are computed when it is described. */
 interface ClusterBody {
@@ -230,6 +231,15 @@ export class Clusters {
     });
   }
 
+  /** PutClusterCapacityProviders: replaces the cluster's capacity providers and its default strategy (both required, [] clears). */
+  putCapacityProviders(scope: Scope, input: { cluster: string; capacityProviders: string[]; defaultCapacityProviderStrategy: CapacityProviderStrategyItem[] }): Promise<Cluster> {
+    checkCapacityProviders(input.capacityProviders, input.defaultCapacityProviderStrategy);
+    return this.#change(scope, input.cluster, (body) => {
+      body.capacityProviders = [...input.capacityProviders];
+      body.defaultCapacityProviderStrategy = input.defaultCapacityProviderStrategy.map((i) => ({ capacityProvider: i.capacityProvider, weight: i.weight ?? 0, base: i.base ?? 0 }));
+    });
+  }
+
   updateSettings(scope: Scope, cluster: string, settings: ClusterSetting[]): Promise<Cluster> {
     checkSettings(settings);
     return this.#change(scope, cluster, (body) => {
@@ -283,16 +293,25 @@ function checkSettings(settings: ClusterSetting[] | undefined) {
 
 function checkCapacityProviders(providers: string[] | undefined, strategy: CapacityProviderStrategyItem[] | undefined) {
   for (const p of providers ?? []) {
-    if (!MANAGED_PROVIDERS.includes(p)) {
+    if (!(MANAGED_CAPACITY_PROVIDERS as readonly string[]).includes(p)) {
       throw new AwsError('InvalidParameterException', `The specified capacity provider '${p}' does not exist. berth knows FARGATE and FARGATE_SPOT.`);
     }
   }
+  if (new Set(providers ?? []).size !== (providers ?? []).length) {
+    throw new AwsError('InvalidParameterException', 'The capacity providers of a cluster must be unique; one is listed more than once.');
+  }
+  try {
+    checkStrategy(strategy ?? [], 'defaultCapacityProviderStrategy');
+  } catch (e) {
+    if (e instanceof StrategyError) throw new AwsError('InvalidParameterException', e.message);
+    throw e;
+  }
   for (const item of strategy ?? []) {
     if (!(providers ?? []).includes(item.capacityProvider!)) {
-      throw new AwsError('InvalidParameterException', `The capacity provider '${item.capacityProvider}' in defaultCapacityProviderStrategy is not associated with the cluster; add it to capacityProviders.`);
+      throw new AwsError(
+        'InvalidParameterException',
+        'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.',
+      );
     }
-  }
-  if ((strategy ?? []).filter((s) => (s.base ?? 0) > 0).length > 1) {
-    throw new AwsError('InvalidParameterException', 'Only one capacity provider in a strategy can have a base defined.');
   }
 }

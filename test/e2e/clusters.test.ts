@@ -2,10 +2,12 @@ import {
   ClusterNotFoundException,
   CreateClusterCommand,
   DeleteClusterCommand,
+  DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
   ECSServiceException,
   InvalidParameterException,
   ListClustersCommand,
+  PutClusterCapacityProvidersCommand,
   paginateListClusters,
   UpdateClusterCommand,
   UpdateClusterSettingsCommand,
@@ -302,4 +304,62 @@ test('a us-east-1 cluster ARN sent by an eu-west-1 client does not reach the us-
   } finally {
     eu.destroy();
   }
+});
+
+test('PutClusterCapacityProviders sets FARGATE/FARGATE_SPOT and the default strategy; bad strategies are InvalidParameterException', async () => {
+  await ecs.send(new CreateClusterCommand({ clusterName: 'cp' }));
+  const put = await ecs.send(
+    new PutClusterCapacityProvidersCommand({
+      cluster: 'cp',
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      defaultCapacityProviderStrategy: [
+        { capacityProvider: 'FARGATE', base: 2, weight: 1 },
+        { capacityProvider: 'FARGATE_SPOT', weight: 3 },
+      ],
+    }),
+  );
+  assert.deepEqual(put.cluster!.capacityProviders, ['FARGATE', 'FARGATE_SPOT']);
+  assert.deepEqual(put.cluster!.defaultCapacityProviderStrategy, [
+    { capacityProvider: 'FARGATE', base: 2, weight: 1 },
+    { capacityProvider: 'FARGATE_SPOT', base: 0, weight: 3 },
+  ]);
+  const described = (await ecs.send(new DescribeClustersCommand({ clusters: ['cp'] }))).clusters![0]!;
+  assert.deepEqual(described.defaultCapacityProviderStrategy, put.cluster!.defaultCapacityProviderStrategy);
+
+  const refused = async (input: ConstructorParameters<typeof PutClusterCapacityProvidersCommand>[0], message: RegExp) => {
+    await assert.rejects(ecs.send(new PutClusterCapacityProvidersCommand(input)), (e: Error) => {
+      assert.ok(e instanceof InvalidParameterException, `${e.name}: ${e.message}`);
+      assert.match(e.message, message);
+      return true;
+    });
+  };
+  await refused({ cluster: 'cp', capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', base: 1, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', base: 1, weight: 1 }] }, /Only one capacity provider in a capacity provider strategy can have a base defined/);
+  await refused({ cluster: 'cp', capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }, /not associated with the cluster/);
+  await refused({ cluster: 'cp', capacityProviders: ['my-asg-provider'], defaultCapacityProviderStrategy: [] }, /capacity provider 'my-asg-provider' does not exist/);
+  await refused({ cluster: 'cp', capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1001 }] }, /weight/);
+  // Nothing of a refused request was kept.
+  assert.deepEqual((await ecs.send(new DescribeClustersCommand({ clusters: ['cp'] }))).clusters![0]!.capacityProviders, ['FARGATE', 'FARGATE_SPOT']);
+  // [] clears both.
+  const cleared = await ecs.send(new PutClusterCapacityProvidersCommand({ cluster: 'cp', capacityProviders: [], defaultCapacityProviderStrategy: [] }));
+  assert.deepEqual([cleared.cluster!.capacityProviders, cleared.cluster!.defaultCapacityProviderStrategy], [[], []]);
+  await assert.rejects(ecs.send(new PutClusterCapacityProvidersCommand({ cluster: 'nope', capacityProviders: [], defaultCapacityProviderStrategy: [] })), ClusterNotFoundException);
+});
+
+test('DescribeCapacityProviders shows the managed FARGATE and FARGATE_SPOT providers; unknown names are MISSING', async () => {
+  const all = await ecs.send(new DescribeCapacityProvidersCommand({}));
+  assert.deepEqual(
+    all.capacityProviders!.map((c) => [c.name, c.status, c.capacityProviderArn]),
+    [
+      ['FARGATE', 'ACTIVE', `arn:aws:ecs:us-east-1:${ACCOUNT}:capacity-provider/FARGATE`],
+      ['FARGATE_SPOT', 'ACTIVE', `arn:aws:ecs:us-east-1:${ACCOUNT}:capacity-provider/FARGATE_SPOT`],
+    ],
+  );
+  const paged = await ecs.send(new DescribeCapacityProvidersCommand({ maxResults: 1 }));
+  assert.equal(paged.capacityProviders!.length, 1);
+  const rest = await ecs.send(new DescribeCapacityProvidersCommand({ maxResults: 1, nextToken: paged.nextToken }));
+  assert.equal(rest.capacityProviders![0]!.name, 'FARGATE_SPOT');
+  assert.equal(rest.nextToken, undefined);
+  const some = await ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: [`arn:aws:ecs:us-east-1:${ACCOUNT}:capacity-provider/FARGATE_SPOT`, 'nope'] }));
+  assert.deepEqual(some.capacityProviders!.map((c) => c.name), ['FARGATE_SPOT']);
+  assert.deepEqual(some.failures, [{ arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:capacity-provider/nope`, reason: 'MISSING' }]);
 });

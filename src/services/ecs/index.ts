@@ -1,3 +1,4 @@
+import { describeCapacityProviders } from '../../control/capacity-providers.js';
 import type * as ecs from '@aws-sdk/client-ecs';
 import type { AccountSettings } from '../../control/account-settings.js';
 import { parseArn, type Scope } from '../../control/arns.js';
@@ -124,6 +125,10 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
         cluster: await d.clusters.updateSettings(scopeOf(ctx), i.cluster!, i.settings ?? []),
       }),
       DeleteCluster: async (i: ecs.DeleteClusterCommandInput, ctx) => ({ cluster: await d.clusters.delete(scopeOf(ctx), i.cluster!) }),
+      PutClusterCapacityProviders: async (i: ecs.PutClusterCapacityProvidersCommandInput, ctx) => ({
+        cluster: await d.clusters.putCapacityProviders(scopeOf(ctx), { cluster: i.cluster!, capacityProviders: i.capacityProviders!, defaultCapacityProviderStrategy: i.defaultCapacityProviderStrategy! }),
+      }),
+      DescribeCapacityProviders: (i: ecs.DescribeCapacityProvidersCommandInput, ctx) => describeCapacityProviders(scopeOf(ctx), i),
 
       // task definitions
       RegisterTaskDefinition: (i: ecs.RegisterTaskDefinitionCommandInput, ctx) => d.taskDefinitions.register(scopeOf(ctx), i, ctx.now),
