@@ -8,6 +8,7 @@ import { headersObject, headerValue, type ForwardSite } from './forwarded-header
 import { ClientConnection, type ConnectionRouter, type RouteDecision } from './http-connection.js';
 import type { RequestHead } from './http1-parse.js';
 import { compileRules, type CompiledAction, type CompiledRules } from './listener-actions.js';
+import { listen } from './listen.js';
 import { LB_LOG } from './log-fields.js';
 import type { RequestCounts } from './request-counter.js';
 import { chooseTargetGroup, redirectTarget, selectRule, type RequestFacts } from './rules.js';
@@ -67,20 +68,7 @@ export class HttpListener implements ConnectionRouter {
     } else {
       server = createNetServer({ allowHalfOpen: true, noDelay: true }, this.#onConnection);
     }
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        server.off('listening', onListening);
-        reject(err);
-      };
-      const onListening = () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.#deps.log.warn({ [LB_LOG.listener]: c.arn, [LB_LOG.err]: err }, 'listener error'));
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen({ host: c.address, port: c.port, exclusive: true });
-    });
+    await listen(server, c, this.#deps.log);
     this.#server = server;
   }
 

@@ -4,6 +4,7 @@ import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls
 import type { Logger } from 'pino';
 import type { ListenerConfig } from './config.js';
 import { compileRules, type CompiledAction } from './listener-actions.js';
+import { listen } from './listen.js';
 import { LB_LOG } from './log-fields.js';
 import type { RequestCounts } from './request-counter.js';
 import { chooseTargetGroup } from './rules.js';
@@ -89,20 +90,7 @@ export class TcpListener {
     } else {
       server = createNetServer({ noDelay: true, allowHalfOpen: true }, this.#onConnection);
     }
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => {
-        server.off('listening', onListening);
-        reject(err);
-      };
-      const onListening = () => {
-        server.off('error', onError);
-        server.on('error', (err) => this.#deps.log.warn({ [LB_LOG.listener]: c.arn, [LB_LOG.err]: err }, 'listener error'));
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen({ host: c.address, port: c.port, exclusive: true });
-    });
+    await listen(server, c, this.#deps.log);
     this.#server = server;
   }
 
