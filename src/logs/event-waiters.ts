@@ -11,7 +11,10 @@ interface Waiter {
 export class EventWaiters {
   #byGroup = new Map<number, Set<Waiter>>();
 
-  /** Resolves with the group's last sequence once it is > afterSeq, or with `current` when timeoutMs pass first. */
+  /**
+   * Resolves with the group's last sequence once it is > afterSeq, or with `current` when timeoutMs pass first.
+   * The timer is not unref'd: a caller awaiting the answer must not see the process end under it.
+   */
   wait(groupId: number, current: number, afterSeq: number, timeoutMs: number): Promise<number> {
     if (current > afterSeq) return Promise.resolve(current);
     return new Promise((resolve) => {
@@ -25,7 +28,6 @@ export class EventWaiters {
           resolve(current);
         }, timeoutMs),
       };
-      waiter.timer.unref?.();
       set.add(waiter);
     });
   }
