@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AccountSettings } from './control/account-settings.js';
 import { Clusters } from './control/clusters.js';
+import { CapacityProviders } from './control/capacity-providers.js';
 import { ContainerInstances } from './control/container-instances.js';
 import { ServiceScheduler } from './control/reconcile/scheduler.js';
 import { Services } from './control/services.js';
@@ -74,6 +75,8 @@ export interface RunningBerth {
   /** Runs one lifecycle + garbage collection pass now (tests, `berth` maintenance). */
   maintainRegistry(now?: number): Promise<void>;
   server: Server;
+  /** The control core the in-process parts beside the gateway use (the instance pool and managed scaling). */
+  control: { tasks: Tasks; containerInstances: ContainerInstances; capacityProviders: CapacityProviders };
   close(): Promise<void>;
 }
 
@@ -95,6 +98,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
   const taskDefinitions = new TaskDefinitions(store);
   const tasks = new Tasks(store, clusters, taskDefinitions);
   const containerInstances = new ContainerInstances(store, clusters, tasks);
+  const capacityProviders = new CapacityProviders(store);
   const ecsServices = new Services(store, clusters, taskDefinitions, tasks);
   // Load balancers: the ELBv2 resources in the store, the data plane that serves them, and the sync between the two.
   const certificatesDir = config.certificatesDir ?? join(config.dataDir, 'certificates');
@@ -144,7 +148,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     log,
   });
   const services = indexServices([
-    ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks, services: ecsServices }),
+    ecsService({ clusters, taskDefinitions, accountSettings, containerInstances, tasks, services: ecsServices, capacityProviders }),
     ecrService({ store, registry, images: imageViews, layers: new LayerUploads(registry), keys: keys.lookup, extra: { ...lifecycleHandlers(lifecycle), ...scanningHandlers(registry, scans) } }),
     elbv2Service({ loadBalancers, listeners, rules: listenerRules, extra: targetGroupHandlers({ targetGroups, targets: elbTargets }) }),
     stsService(),
@@ -191,6 +195,7 @@ export async function startBerth(config: BerthConfig): Promise<RunningBerth> {
     registry,
     maintainRegistry: (now) => maintenance.runOnce(now),
     server,
+    control: { tasks, containerInstances, capacityProviders },
     async close() {
       await scheduler.stop();
       await maintenance.stop();

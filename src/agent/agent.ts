@@ -24,6 +24,7 @@ import {
   type TaskReport,
 } from './protocol.js';
 import { NodeSha256 } from './sha256.js';
+import { FARGATE_POOL_CLUSTER } from './protocol.js';
 
 // The agent of one container instance: registers it (RegisterContainerInstance
 // semantics), keeps one WebSocket to the control plane for its task
@@ -51,6 +52,12 @@ export interface AgentOptions {
   instanceType?: string;
   /** The address published ports bind to (default 127.0.0.1). */
   hostAddress?: string;
+  /**
+   * Join berth's managed Fargate capacity instead of a cluster: the instance
+   * is registered in the account's Fargate pool (FARGATE_POOL_CLUSTER), runs
+   * FARGATE and FARGATE_SPOT tasks of every cluster and is never listed in one.
+   */
+  fargate?: boolean;
   log: Logger;
 }
 
@@ -64,7 +71,8 @@ export interface Engine {
 
 export type EngineFactory = (ctx: {
   report: (r: TaskReport) => void;
-  clusterName: string;
+  /** The com.amazonaws.ecs.cluster label; undefined: each task's own cluster (a Fargate instance). */
+  clusterName?: string;
   hostAddress: string;
   availabilityZone: string;
   stateDir: string;
@@ -129,6 +137,11 @@ export class Agent {
     );
   }
 
+  /** The cluster the instance registers in: the one named, or the Fargate pool. */
+  get cluster(): string {
+    return this.opts.fargate ? FARGATE_POOL_CLUSTER : this.opts.cluster;
+  }
+
   get #stateFile() {
     return join(this.opts.dataDir, 'agent.json');
   }
@@ -138,7 +151,7 @@ export class Agent {
     const s = JSON.parse(readFileSync(this.#stateFile, 'utf8')) as AgentState;
     // The same cluster keeps the same instance even if the control plane moved to another address;
     // a control plane that does not know the ARN registers a new instance.
-    return s.cluster === this.opts.cluster ? s : undefined;
+    return s.cluster === this.cluster ? s : undefined;
   }
 
   attributes(): Attribute[] {
@@ -192,7 +205,7 @@ export class Agent {
     const previous = this.#readState();
     const registered = await this.ecs.send(
       new RegisterContainerInstanceCommand({
-        cluster: this.opts.cluster,
+        cluster: this.cluster,
         containerInstanceArn: previous?.containerInstanceArn,
         totalResources: this.resources(),
         attributes: this.attributes(),
@@ -201,12 +214,13 @@ export class Agent {
     );
     const arn = registered.containerInstance!.containerInstanceArn!;
     this.containerInstanceArn = arn;
-    writeFileSync(this.#stateFile, JSON.stringify({ containerInstanceArn: arn, endpoint: this.opts.endpoint, cluster: this.opts.cluster } satisfies AgentState, null, 2));
-    this.opts.log.info({ containerInstance: arn, cluster: this.opts.cluster }, 'registered container instance');
+    writeFileSync(this.#stateFile, JSON.stringify({ containerInstanceArn: arn, endpoint: this.opts.endpoint, cluster: this.cluster } satisfies AgentState, null, 2));
+    this.opts.log.info({ containerInstance: arn, cluster: this.cluster }, this.opts.fargate ? 'joined the Fargate capacity pool' : 'registered container instance');
 
     this.#engine = this.createEngine({
       report: (r) => this.#enqueue(r),
-      clusterName: this.opts.cluster,
+      // A Fargate instance serves every cluster: each task's containers are labelled with its own.
+      clusterName: this.opts.fargate ? undefined : this.opts.cluster,
       hostAddress: this.opts.hostAddress ?? '127.0.0.1',
       availabilityZone: this.opts.availabilityZone ?? `${this.opts.region}a`,
       stateDir: join(this.opts.dataDir, 'tasks'),
@@ -336,7 +350,8 @@ export class Agent {
 
   #submit(r: TaskReport) {
     const input = {
-      cluster: this.opts.cluster,
+      // The task's own cluster (the name in its ARN): a Fargate instance serves many.
+      cluster: clusterOfTask(r.taskArn) ?? this.opts.cluster,
       task: r.taskArn,
       status: r.status,
       reason: r.reason,
@@ -367,4 +382,10 @@ export class Agent {
     this.ecs.destroy();
     for (const c of this.#logClients.values()) c.destroy();
   }
+}
+
+/** The cluster name in a long task ARN (`arn:aws:ecs:r:a:task/<cluster>/<id>`). */
+function clusterOfTask(taskArn: string): string | undefined {
+  const parts = taskArn.slice(taskArn.indexOf(':task/') + 6).split('/');
+  return taskArn.includes(':task/') && parts.length === 2 ? parts[0] : undefined;
 }

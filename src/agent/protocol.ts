@@ -16,6 +16,12 @@ import type { Attachment, NetworkBinding, TaskDefinition, TaskOverride } from '@
 // the agent only sends heartbeats.
 
 export const AGENT_CONNECT_PATH = '/agent/connect';
+/**
+ * The cluster name a Fargate agent registers with: the control plane puts the
+ * instance in the account's Fargate pool. No user cluster can have this name
+ * (cluster names take letters, digits, hyphens and underscores only).
+ */
+export const FARGATE_POOL_CLUSTER = 'berth:fargate';
 /** The control plane marks an instance `agentConnected: false` after this long without a heartbeat. */
 export const AGENT_TIMEOUT_MS = 30_000;
 export const HEARTBEAT_INTERVAL_MS = 10_000;

@@ -7,6 +7,7 @@ import { createLogger } from '../log.js';
 export interface AgentCliOptions {
   endpoint: string;
   cluster: string;
+  fargate?: boolean;
   dataDir: string;
   region: string;
   credentialsFrom?: string;
@@ -64,6 +65,7 @@ export async function agent(opts: AgentCliOptions): Promise<void> {
       endpoint: opts.endpoint,
       region: opts.region,
       cluster: opts.cluster,
+      fargate: opts.fargate,
       credentials,
       dataDir,
       cpu: positiveInt('--cpu', opts.cpu),
@@ -77,7 +79,11 @@ export async function agent(opts: AgentCliOptions): Promise<void> {
     dockerEngineFactory({ imagePullBehavior: checkPullBehavior(opts.imagePullBehavior), cleanupDelayMs: Number(opts.cleanupDelay) * 1000 }),
   );
   await a.start();
-  process.stdout.write(`agent connected: ${a.containerInstanceArn} in cluster ${opts.cluster} via ${opts.endpoint}\n`);
+  process.stdout.write(
+    opts.fargate
+      ? `agent connected: ${a.containerInstanceArn} in berth's Fargate capacity via ${opts.endpoint}\n`
+      : `agent connected: ${a.containerInstanceArn} in cluster ${opts.cluster} via ${opts.endpoint}\n`,
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -7,6 +7,8 @@ import { defaults } from './config.js';
 import { agent } from './agent.js';
 import { env } from './env.js';
 import { logs } from './logs.js';
+import { usage } from './usage.js';
+import { interrupt } from './fargate.js';
 import { up } from './up.js';
 import { importVulns } from './ecr.js';
 
@@ -25,6 +27,7 @@ program
   .option('--region <region>', "berth's default region (env BERTH_REGION)", defaults.region)
   .option('--account-id <id>', "the root key's account id (env BERTH_ACCOUNT_ID)", defaults.accountId)
   .option('--no-local-agent', 'do not run a container instance for this host in the default cluster')
+  .option('--no-fargate', "do not run FARGATE tasks on this host's Docker engine (berth's managed Fargate capacity is then only the agents started with `berth agent --fargate`)")
   .option('--image-pull-behavior <behavior>', 'the local agent\'s image pulls: default, always, once or prefer-cached (env ECS_IMAGE_PULL_BEHAVIOR)', defaults.imagePullBehavior)
   .option('--cleanup-delay <seconds>', 'how long the local agent keeps stopped containers before removing them (seconds, env BERTH_CLEANUP_DELAY)', defaults.cleanupDelay)
   .option('--registry-host <host[:port]>', "the registry's address in repositoryUri and login (env BERTH_REGISTRY_HOST; default: the gateway's address)", process.env.BERTH_REGISTRY_HOST)
@@ -32,6 +35,10 @@ program
   .option('--registry-gc-grace <seconds>', 'how long an unreferenced blob is kept before garbage collection may delete it', '3600')
   .option('--lb-address <address>', "the address load balancers' listeners bind (env BERTH_LB_ADDRESS)", process.env.BERTH_LB_ADDRESS ?? '127.0.0.1')
   .option('--certificates-dir <dir>', 'where HTTPS/TLS listeners find certificate <id>.crt and <id>.key files (default: <data dir>/certificates)')
+  .option('--pool-max-instances <n>', 'the most container instances berth starts for one EC2 capacity provider (managed scaling; 0: none)', '4')
+  .option('--pool-instance-cpu <units>', 'CPU units each capacity provider instance registers', '2048')
+  .option('--pool-instance-memory <mib>', 'MiB each capacity provider instance registers', '4096')
+  .option('--scaling-interval <seconds>', 'how often managed scaling looks at the capacity providers', '5')
   .action((opts) => up(opts));
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -41,6 +48,7 @@ program
   .description('join this machine to a berth control plane as a container instance (the ECS agent)')
   .requiredOption('--endpoint <url>', 'the control plane, e.g. http://127.0.0.1:4600')
   .option('--cluster <name>', 'the cluster to join', 'default')
+  .option('--fargate', "join berth's managed Fargate capacity instead of a cluster: run FARGATE and FARGATE_SPOT tasks of every cluster")
   .option('--data-dir <dir>', "the agent's own state (one per agent)", defaults.agentDataDir)
   .option('--region <region>', 'the region of the cluster', defaults.region)
   .option('--credentials-from <dir>', "read the access key from a berth data dir instead of AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
@@ -75,6 +83,39 @@ program
   .option('--port <port>', 'port berth listens on, when its data dir does not say', defaults.port)
   .option('--region <region>', 'region, when the data dir does not say', defaults.region)
   .action((target: string, opts) => logs(target, opts));
+
+/** Where a client command finds berth: the same options as `berth logs`. */
+const connectionOptions = (c: Command) =>
+  c
+    .option('--data-dir <dir>', 'the data dir of the berth to ask (env BERTH_DATA_DIR)', defaults.dataDir)
+    .option('--host <address>', 'address berth listens on, when its data dir does not say', defaults.host)
+    .option('--port <port>', 'port berth listens on, when its data dir does not say', defaults.port)
+    .option('--region <region>', 'region, when the data dir does not say', defaults.region);
+
+connectionOptions(
+  program
+    .command('usage')
+    .description('what the Fargate tasks would have cost on AWS: vCPU-, GB- and storage-hours and on-demand/Spot cost per service, family or task')
+    .option('--cluster <cluster>', 'only this cluster (default: every cluster of the region)')
+    .option('--since <when>', 'from how long ago (30s, 10m, 2h, 1d) or from a time (ISO 8601); default: every task berth has')
+    .option('--by <grouping>', 'one line per service, task-family or task', 'service')
+    .option('--include-ec2', 'also EC2 tasks, priced as if they had run on on-demand Fargate')
+    .option('--vcpu-hour <usd>', 'price per vCPU-hour instead of AWS us-east-1 on-demand')
+    .option('--gb-hour <usd>', 'price per GB-hour of memory instead of AWS us-east-1 on-demand')
+    .option('--storage-gb-hour <usd>', 'price per GB-hour of ephemeral storage beyond 20 GB')
+    .option('--spot-discount <fraction>', "FARGATE_SPOT's discount off on-demand, 0-1 (default 0.7, AWS's \"up to 70%\")")
+    .option('--json', 'print the metered tasks and the summary as JSON'),
+).action((opts) => usage(opts));
+
+const fargate = program.command('fargate').description('Fargate operator commands beside the ECS API');
+connectionOptions(
+  fargate
+    .command('interrupt')
+    .description('interrupt running FARGATE_SPOT tasks as AWS does when it reclaims Spot capacity: the two-minute warning, then SIGTERM')
+    .requiredOption('--cluster <cluster>', 'the cluster whose Spot tasks to interrupt')
+    .option('--count <n>', 'how many tasks (picked at random)')
+    .option('--percent <p>', 'what percentage of them, 1-100 (rounded up)'),
+).action((opts) => interrupt(opts));
 
 const ecr = program.command('ecr').description("berth's registry: operator commands beside the ECR API");
 ecr

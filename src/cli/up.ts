@@ -6,6 +6,8 @@ import { startBerth } from '../berth.js';
 import { checkPullBehavior } from './agent.js';
 import { ModelsNotFoundError } from '../gateway/model/load.js';
 import { createLogger } from '../log.js';
+import { dockerLeftoversRemover } from '../fleet/docker-leftovers.js';
+import { startFleet, type RunningFleet } from '../fleet/fleet.js';
 
 export interface UpOptions {
   host: string;
@@ -14,6 +16,7 @@ export interface UpOptions {
   region: string;
   accountId: string;
   localAgent: boolean;
+  fargate: boolean;
   imagePullBehavior: string;
   cleanupDelay: string;
   registryHost?: string;
@@ -21,12 +24,24 @@ export interface UpOptions {
   registryGcGrace: string;
   lbAddress: string;
   certificatesDir?: string;
+  /** The instance pool of EC2 capacity providers (src/fleet): instances per provider (0: no pool), each one's CPU units and MiB. */
+  poolMaxInstances: string;
+  poolInstanceCpu: string;
+  poolInstanceMemory: string;
+  /** How often managed scaling runs (seconds). */
+  scalingInterval: string;
 }
 
 function seconds(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, not '${value}'.`);
   return n * 1000;
+}
+
+function wholeNumber(value: string, flag: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be a whole number of at least ${min}, not '${value}'.`);
+  return n;
 }
 
 export async function up(opts: UpOptions): Promise<void> {
@@ -59,30 +74,40 @@ export async function up(opts: UpOptions): Promise<void> {
     if (err.code === 'EADDRINUSE') throw new Error(`${opts.host}:${port} is already in use. Stop what listens there, or start berth with --port.`);
     throw e;
   }
-  // The local agent: this host as a container instance of the default cluster.
-  let local: Agent | undefined;
-  if (opts.localAgent) {
-    local = new Agent(
-      {
-        endpoint: berth.endpoint,
-        region: opts.region,
-        cluster: 'default',
-        credentials: berth.rootKey,
-        dataDir: join(dataDir, 'agent'),
-        log,
-      },
-      dockerEngineFactory({ imagePullBehavior: pullBehavior, cleanupDelayMs: Number(opts.cleanupDelay) * 1000 }),
-    );
+  // The local agents: this host as a container instance of the default cluster, and as berth's managed Fargate capacity.
+  const engine = dockerEngineFactory({ imagePullBehavior: pullBehavior, cleanupDelayMs: Number(opts.cleanupDelay) * 1000 });
+  const startLocal = async (what: string, flag: string, o: { dataDir: string; fargate?: boolean }): Promise<Agent | undefined> => {
+    const a = new Agent({ endpoint: berth.endpoint, region: opts.region, cluster: 'default', credentials: berth.rootKey, log, ...o }, engine);
     try {
-      await local.start();
+      await a.start();
+      return a;
     } catch (e) {
-      await local.close().catch(() => undefined);
-      local = undefined;
+      await a.close().catch(() => undefined);
       process.stderr.write(
-        `berth: the local container instance could not start (${(e as Error).message}).\n` +
-          `       berth serves the APIs without it; start a Docker engine (dockerd) and restart berth to run tasks here, or pass --no-local-agent.\n`,
+        `berth: ${what} could not start (${(e as Error).message}).\n` +
+          `       berth serves the APIs without it; start a Docker engine (dockerd) and restart berth to run tasks here, or pass ${flag}.\n`,
       );
+      return undefined;
     }
+  };
+  const local = opts.localAgent ? await startLocal('the local container instance', '--no-local-agent', { dataDir: join(dataDir, 'agent') }) : undefined;
+  const fargate = opts.fargate ? await startLocal("the local Fargate capacity", '--no-fargate', { dataDir: join(dataDir, 'fargate-agent'), fargate: true }) : undefined;
+  // EC2 capacity providers' instances: agents this process starts and stops as managed scaling asks.
+  const poolMax = wholeNumber(opts.poolMaxInstances, '--pool-max-instances', 0);
+  let fleet: RunningFleet | undefined;
+  if (poolMax > 0) {
+    fleet = await startFleet(berth, {
+      dataDir,
+      region: opts.region,
+      accountId: opts.accountId,
+      maxInstances: poolMax,
+      instanceCpu: wholeNumber(opts.poolInstanceCpu, '--pool-instance-cpu', 1),
+      instanceMemory: wholeNumber(opts.poolInstanceMemory, '--pool-instance-memory', 1),
+      intervalMs: seconds(opts.scalingInterval, '--scaling-interval'),
+      engineFactory: engine,
+      removeLeftovers: dockerLeftoversRemover(),
+      log,
+    });
   }
   process.stdout.write(
     `berth is up\n` +
@@ -90,7 +115,9 @@ export async function up(opts: UpOptions): Promise<void> {
       `  data dir  ${dataDir}\n` +
       `  region    ${opts.region}   account ${opts.accountId}\n` +
       `  registry  ${berth.registry.repositories.registryHost}\n` +
-      (local ? `  agent     ${local.containerInstanceArn}\n\n` : '\n') +
+      (local ? `  agent     ${local.containerInstanceArn}\n` : '') +
+      (fargate ? `  fargate   this host's Docker engine runs FARGATE and FARGATE_SPOT tasks\n` : '') +
+      '\n' +
       `Point the AWS CLI and SDKs at it:  eval "$(berth env${dataDir === resolve(defaultDir()) ? '' : ` --data-dir ${dataDir}`})"\n` +
       `Log docker in to the registry:     aws ecr get-login-password | docker login --username AWS --password-stdin ${berth.registry.repositories.registryHost}\n`,
   );
@@ -99,7 +126,9 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping berth (running containers keep running)…\n`);
+    await fleet?.close();
     await local?.close();
+    await fargate?.close();
     await berth.close();
     process.stdout.write('berth stopped.\n');
     process.exit(0);

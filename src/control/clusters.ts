@@ -13,7 +13,7 @@ import { AwsError } from '../gateway/errors.js';
 import type { Store, Tx } from '../store/store.js';
 import type { AccountSettings } from './account-settings.js';
 import { clusterArn, parseArn, type Scope } from './arns.js';
-import { MANAGED_CAPACITY_PROVIDERS } from './capacity-providers.js';
+import { associateCapacityProviders, releaseCapacityProviders } from './cluster-capacity-providers.js';
 import { clusterUsage } from './cluster-usage.js';
 import { decodeToken, encodeToken, pageSize } from './pagination.js';
 import { addTags, checkTags, dropTags, listTags } from './tags.js';
@@ -130,6 +130,7 @@ export class Clusters {
           .values({ arn, account_id: scope.accountId, region: scope.region, name, status: 'ACTIVE', version: 1, created_at: now, body: JSON.stringify(body) })
           .execute();
       }
+      await associateCapacityProviders(tx, scope, { arn, name }, [], body.capacityProviders);
       await addTags(tx, arn, input.tags);
       return this.#describe(tx, { arn, status: 'ACTIVE', version: 1, body }, ['SETTINGS', 'CONFIGURATIONS', 'TAGS']);
     });
@@ -200,10 +201,10 @@ export class Clusters {
     return { clusterArns: page, nextToken: rows.length > limit ? encodeToken([page.at(-1)!]) : undefined };
   }
 
-  async #change(scope: Scope, id: string, change: (body: ClusterBody) => void): Promise<Cluster> {
+  async #change(scope: Scope, id: string, change: (body: ClusterBody, tx: Tx, cluster: ClusterRecord) => void | Promise<void>): Promise<Cluster> {
     return this.store.transaction(async (tx) => {
       const c = await this.resolve(scope, id, tx);
-      change(c.body);
+      await change(c.body, tx, c);
       const updated = await tx
         .updateTable('clusters')
         .set({ body: JSON.stringify(c.body), version: c.version + 1 })
@@ -234,7 +235,9 @@ export class Clusters {
   /** PutClusterCapacityProviders: replaces the cluster's capacity providers and its default strategy (both required, [] clears). */
   putCapacityProviders(scope: Scope, input: { cluster: string; capacityProviders: string[]; defaultCapacityProviderStrategy: CapacityProviderStrategyItem[] }): Promise<Cluster> {
     checkCapacityProviders(input.capacityProviders, input.defaultCapacityProviderStrategy);
-    return this.#change(scope, input.cluster, (body) => {
+    return this.#change(scope, input.cluster, async (body, tx, c) => {
+      // EC2 providers: ACTIVE, of no other cluster; a removed one must not be in use.
+      await associateCapacityProviders(tx, scope, { arn: c.arn, name: body.clusterName }, body.capacityProviders, input.capacityProviders);
       body.capacityProviders = [...input.capacityProviders];
       body.defaultCapacityProviderStrategy = input.defaultCapacityProviderStrategy.map((i) => ({ capacityProvider: i.capacityProvider, weight: i.weight ?? 0, base: i.base ?? 0 }));
     });
@@ -261,6 +264,8 @@ export class Clusters {
         throw new AwsError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
       }
       await tx.updateTable('clusters').set({ status: 'INACTIVE', version: c.version + 1 }).where('arn', '=', c.arn).execute();
+      // Deleting a cluster is the other way to take its capacity providers from it (ECS API reference, DeleteCapacityProvider).
+      await releaseCapacityProviders(tx, c.arn);
       return this.#describe(tx, { ...c, status: 'INACTIVE' }, ['SETTINGS', 'CONFIGURATIONS']);
     });
   }
@@ -291,12 +296,8 @@ function checkSettings(settings: ClusterSetting[] | undefined) {
   }
 }
 
+/** The request's own checks; which providers exist and whose they are is checked in the transaction (cluster-capacity-providers.ts). */
 function checkCapacityProviders(providers: string[] | undefined, strategy: CapacityProviderStrategyItem[] | undefined) {
-  for (const p of providers ?? []) {
-    if (!(MANAGED_CAPACITY_PROVIDERS as readonly string[]).includes(p)) {
-      throw new AwsError('InvalidParameterException', `The specified capacity provider '${p}' does not exist. berth knows FARGATE and FARGATE_SPOT.`);
-    }
-  }
   if (new Set(providers ?? []).size !== (providers ?? []).length) {
     throw new AwsError('InvalidParameterException', 'The capacity providers of a cluster must be unique; one is listed more than once.');
   }

@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { AwsError } from '../gateway/errors.js';
 import type { Store, Tx } from '../store/store.js';
 import { containerInstanceArn, type Scope } from './arns.js';
+import { CAPACITY_PROVIDER_ATTRIBUTE, capacityProviderArn } from './capacity-providers.js';
 import type { ClusterRecord, Clusters } from './clusters.js';
+import { FARGATE_POOL_CLUSTER, fargatePool } from './fargate-pool.js';
 import {
   instanceArnOf,
   instanceNotFound,
@@ -184,6 +186,18 @@ export async function instanceSnapshots(tx: Tx, recs: InstanceRecord[]): Promise
   });
 }
 
+/**
+ * The EC2 capacity provider an instance registers for: its berth.capacity-provider
+ * attribute (berth's instance pool sets it), when that names an ACTIVE provider
+ * associated with the instance's cluster.
+ */
+async function providerOfInstance(tx: Tx, scope: Scope, clusterArn: string, attributes: Attribute[]): Promise<string | undefined> {
+  const name = attributes.find((a) => a.name === CAPACITY_PROVIDER_ATTRIBUTE)?.value;
+  if (!name) return undefined;
+  const row = await tx.selectFrom('capacity_providers').select(['status', 'cluster_arn']).where('arn', '=', capacityProviderArn(scope, name)).executeTakeFirst();
+  return row?.status === 'ACTIVE' && row.cluster_arn === clusterArn ? name : undefined;
+}
+
 export class ContainerInstances {
   constructor(
     readonly store: Store,
@@ -203,7 +217,8 @@ export class ContainerInstances {
   }
 
   async register(scope: Scope, input: RegisterContainerInstanceCommandInput, now: number): Promise<ContainerInstance> {
-    const cluster = await this.clusters.resolve(scope, input.cluster);
+    // `berth agent --fargate` joins the account's Fargate pool rather than a cluster.
+    const cluster = input.cluster === FARGATE_POOL_CLUSTER ? fargatePool(scope) : await this.clusters.resolve(scope, input.cluster);
     const registered = registeredResources(input.totalResources);
     for (const a of input.attributes ?? []) checkAttribute(a);
     checkTags(input.tags);
@@ -216,6 +231,7 @@ export class ContainerInstances {
 
     return retryOnConflict(() =>
       this.store.transaction(async (tx) => {
+        const capacityProviderName = await providerOfInstance(tx, scope, cluster.arn, given);
         const previous = input.containerInstanceArn ? await this.#find(tx, scope, cluster, input.containerInstanceArn) : undefined;
         if (previous && previous.status !== 'INACTIVE') {
           // The agent restarted: same ARN. What its live tasks hold stays taken; custom attributes stay.
@@ -234,6 +250,7 @@ export class ContainerInstances {
             registered,
             remaining: reserve(registered, held),
             platformDevices: input.platformDevices ?? previous.body.platformDevices,
+            capacityProviderName,
           };
           const version = await saveInstance(tx, previous, { body });
           if (doc.instanceId && doc.instanceId !== previous.ec2InstanceId) {
@@ -252,6 +269,7 @@ export class ContainerInstances {
           remaining: { ...registered, ports: [...registered.ports], portsUdp: [...registered.portsUdp] },
           platformDevices: input.platformDevices,
           connectionChangedAt: now,
+          capacityProviderName,
         };
         const ec2InstanceId = doc.instanceId ?? newEc2InstanceId();
         await tx
@@ -332,6 +350,7 @@ export class ContainerInstances {
       registeredAt: new Date(rec.registeredAt),
       attachments: [],
     };
+    if (rec.body.capacityProviderName) out.capacityProviderName = rec.body.capacityProviderName;
     if (rec.body.platformDevices?.length) (out as ContainerInstance & { platformDevices?: unknown }).platformDevices = rec.body.platformDevices;
     if (include.includes('TAGS')) out.tags = await listTags(tx, rec.arn);
     if (include.includes('CONTAINER_INSTANCE_HEALTH')) out.healthStatus = health(rec);

@@ -18,6 +18,8 @@ export interface InstanceBody {
   platformDevices?: PlatformDevice[];
   /** When `agent_connected` last changed (CONTAINER_INSTANCE_HEALTH's lastStatusChange). */
   connectionChangedAt?: number;
+  /** The EC2 capacity provider whose instance pool started this instance. */
+  capacityProviderName?: string;
 }
 
 export interface InstanceRecord {

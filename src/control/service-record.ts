@@ -36,7 +36,11 @@ export interface ServiceBody {
   /** The PRIMARY deployment's task definition. */
   taskDefinition: string;
   desiredCount: number;
-  launchType: 'EC2';
+  /** EC2 or FARGATE; with a capacity provider strategy, what its providers are (AWS then shows no launchType). */
+  launchType: 'EC2' | 'FARGATE';
+  capacityProviderStrategy?: { capacityProvider: string; base: number; weight: number }[];
+  /** Fargate: the platform version asked for (LATEST unless given). */
+  platformVersion?: string;
   schedulingStrategy: SchedulingStrategy;
   deploymentConfiguration: DeploymentSettings;
   placementConstraints: PlacementConstraint[];
@@ -126,7 +130,9 @@ export interface RevisionBody {
   serviceArn: string;
   clusterArn: string;
   taskDefinition: string;
-  launchType: 'EC2';
+  launchType: 'EC2' | 'FARGATE';
+  capacityProviderStrategy?: { capacityProvider: string; base: number; weight: number }[];
+  platformVersion?: string;
   loadBalancers: LoadBalancer[];
   serviceRegistries: ServiceRegistry[];
   networkConfiguration?: NetworkConfiguration;

@@ -69,11 +69,23 @@ export function toDeployment(s: ServiceRecord, d: DeploymentRecord, c: Deploymen
     failedTasks: b.failedTasks,
     createdAt: new Date(b.createdAt),
     updatedAt: new Date(b.updatedAt),
-    launchType: 'EC2',
     rolloutState: b.rolloutState,
     rolloutStateReason: b.rolloutStateReason,
   };
   if (b.networkConfiguration) out.networkConfiguration = b.networkConfiguration;
+  Object.assign(out, capacityView(s.body));
+  return out;
+}
+
+/** How a service's tasks are launched, as AWS shows it: a launch type or a capacity provider strategy; Fargate's platform. */
+function capacityView(b: { launchType: 'EC2' | 'FARGATE'; capacityProviderStrategy?: { capacityProvider: string; base: number; weight: number }[]; platformVersion?: string }) {
+  const out: { launchType?: 'EC2' | 'FARGATE'; capacityProviderStrategy?: { capacityProvider: string; base: number; weight: number }[]; platformVersion?: string; platformFamily?: string } = {};
+  if (b.capacityProviderStrategy?.length) out.capacityProviderStrategy = b.capacityProviderStrategy;
+  else out.launchType = b.launchType;
+  if (b.launchType === 'FARGATE') {
+    out.platformVersion = b.platformVersion ?? 'LATEST';
+    out.platformFamily = 'Linux';
+  }
   return out;
 }
 
@@ -103,7 +115,7 @@ export async function toService(tx: Tx, s: ServiceRecord, deployments: Deploymen
     desiredCount: s.status === 'ACTIVE' ? b.desiredCount : 0,
     runningCount: running,
     pendingCount: pending,
-    launchType: b.launchType,
+    ...capacityView(b),
     taskDefinition: b.taskDefinition,
     deploymentConfiguration: b.deploymentConfiguration,
     deployments: shown.map((d) => toDeployment(s, d, counts.get(d.id))),
@@ -183,7 +195,7 @@ export function toServiceRevision(r: RevisionBody): ServiceRevision {
     serviceArn: r.serviceArn,
     clusterArn: r.clusterArn,
     taskDefinition: r.taskDefinition,
-    launchType: r.launchType,
+    ...capacityView(r),
     loadBalancers: r.loadBalancers,
     serviceRegistries: r.serviceRegistries,
     containerImages: r.containerImages,

@@ -45,6 +45,8 @@ import { deploymentCounts, toService, toServiceDeployment, toServiceRevision } f
 import { addTags, checkTags, dropTags, listTags } from './tags.js';
 import type { TaskDefinitions } from './task-definitions.js';
 import type { Tasks } from './tasks.js';
+import { chooseCapacity } from './launch-capacity.js';
+import type { StrategyItem } from './placement/capacity-provider-strategy.js';
 
 // ECS services: the desired state the service scheduler (reconcile/) keeps
 // true. CreateService and UpdateService write the service and, when what runs
@@ -66,6 +68,8 @@ export type ServiceKick = (serviceArn: string) => void;
 
 interface Checked {
   td: TaskDefinition;
+  /** The launch type or capacity provider strategy, and the Fargate platform version. */
+  capacity: { launchType: 'EC2' | 'FARGATE'; strategy?: StrategyItem[]; platformVersion?: string };
   networkConfiguration?: NetworkConfiguration;
   placementConstraints: PlacementConstraint[];
   placementStrategy: PlacementStrategy[];
@@ -115,7 +119,7 @@ export class Services {
       throw e;
     }
     if (td.status !== 'ACTIVE') throw invalid('TaskDefinition is inactive');
-    if (td.requiresCompatibilities?.length && !td.requiresCompatibilities.includes('EC2')) throw invalid('Task definition does not support launch_type EC2.');
+    // Whether it suits the launch type is checked with the launch (#checkLaunch).
     return td;
   }
 
@@ -132,6 +136,9 @@ export class Services {
       tags: [],
       enableECSManagedTags: false,
       enableExecuteCommand: false,
+      launchType: c.capacity.strategy ? undefined : c.capacity.launchType,
+      capacityProviderStrategy: c.capacity.strategy,
+      platformVersion: c.capacity.platformVersion,
     });
   }
 
@@ -143,10 +150,12 @@ export class Services {
       throw invalid('Service name can have up to 255 characters. Valid characters are letters (uppercase and lowercase), numbers, underscores, and hyphens.');
     }
     const cluster = await this.clusters.resolve(scope, input.cluster);
-    checkLaunchType(input);
+    const capacity = chooseCapacity(cluster, input);
     checkUnsupported(input);
     const scheduling = (input.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
     const daemon = scheduling === 'DAEMON';
+    if (daemon && capacity.launchType === 'FARGATE') throw invalid('The DAEMON scheduling strategy is not supported with the FARGATE launch type or Fargate capacity providers.');
+    if (daemon && capacity.strategy) throw invalid('The DAEMON scheduling strategy does not support capacity provider strategies; use the EC2 launch type.');
     if (input.deploymentController && input.deploymentController.type !== 'ECS') {
       throw invalid(`berth deploys services with the rolling update (ECS) deployment controller only, not ${input.deploymentController.type}.`);
     }
@@ -164,6 +173,7 @@ export class Services {
     const deploymentConfiguration = deploymentSettings(undefined, input.deploymentConfiguration, scheduling);
     const checked: Checked = {
       td: await this.#taskDefinition(scope, input.taskDefinition),
+      capacity: { launchType: capacity.launchType, strategy: capacity.strategy, platformVersion: input.platformVersion },
       networkConfiguration: input.networkConfiguration,
       placementConstraints: checkConstraints(input.placementConstraints),
       placementStrategy: checkStrategies(input.placementStrategy),
@@ -180,7 +190,9 @@ export class Services {
       taskDefinition: checked.td.taskDefinitionArn!,
       // A DAEMON's desired count is the scheduler's: the instances that should run it.
       desiredCount: daemon ? 0 : input.desiredCount!,
-      launchType: 'EC2',
+      launchType: capacity.launchType,
+      capacityProviderStrategy: capacity.strategy,
+      platformVersion: input.platformVersion,
       schedulingStrategy: scheduling,
       deploymentConfiguration,
       placementConstraints: checked.placementConstraints,
@@ -230,7 +242,7 @@ export class Services {
               name,
               status: 'ACTIVE',
               scheduling_strategy: scheduling,
-              launch_type: 'EC2',
+              launch_type: capacity.launchType,
               version: 1,
               created_at: now,
               body: JSON.stringify(body),
@@ -255,7 +267,9 @@ export class Services {
       serviceArn: s.arn,
       clusterArn: s.clusterArn,
       taskDefinition: c.td.taskDefinitionArn!,
-      launchType: 'EC2',
+      launchType: c.capacity.launchType,
+      capacityProviderStrategy: c.capacity.strategy,
+      platformVersion: c.capacity.platformVersion,
       loadBalancers: s.body.loadBalancers,
       serviceRegistries: [],
       networkConfiguration: c.networkConfiguration,
@@ -310,10 +324,8 @@ export class Services {
   async update(scope: Scope, input: UpdateServiceCommandInput, now: number): Promise<Service> {
     const cluster = await this.clusters.resolve(scope, input.cluster);
     const ref = input.service ?? '';
-    if (input.capacityProviderStrategy?.length) {
-      throw invalid(`berth has no capacity providers to run tasks on (${input.capacityProviderStrategy.map((s) => s.capacityProvider).join(', ')}); services use launchType EC2.`);
-    }
-    if (input.platformVersion !== undefined) throw invalid('The platform version must be null when specifying an EC2 launch type.');
+    // A new strategy is checked against the cluster as CreateService checks one.
+    const newCapacity = input.capacityProviderStrategy?.length ? chooseCapacity(cluster, { capacityProviderStrategy: input.capacityProviderStrategy }) : undefined;
     checkUnsupported(input);
     if (input.deploymentController && input.deploymentController.type !== 'ECS') {
       throw invalid(`berth deploys services with the rolling update (ECS) deployment controller only, not ${input.deploymentController.type}.`);
@@ -342,6 +354,11 @@ export class Services {
       if (input.enableExecuteCommand !== undefined) body.enableExecuteCommand = input.enableExecuteCommand;
       const next: Checked = {
         td: td ?? (await this.taskDefinitions.get(scope, body.taskDefinition)),
+        capacity: {
+          launchType: newCapacity?.launchType ?? body.launchType,
+          strategy: newCapacity?.strategy ?? body.capacityProviderStrategy,
+          platformVersion: input.platformVersion ?? body.platformVersion,
+        },
         networkConfiguration: input.networkConfiguration ?? body.networkConfiguration,
         placementConstraints: constraints ?? body.placementConstraints,
         placementStrategy: strategies ?? body.placementStrategy,
@@ -353,9 +370,16 @@ export class Services {
         next.td.taskDefinitionArn !== body.taskDefinition ||
         canonical(next.networkConfiguration) !== canonical(body.networkConfiguration) ||
         canonical(next.placementConstraints) !== canonical(body.placementConstraints) ||
-        canonical(next.placementStrategy) !== canonical(body.placementStrategy);
+        canonical(next.placementStrategy) !== canonical(body.placementStrategy) ||
+        canonical(next.capacity) !== canonical({ launchType: body.launchType, strategy: body.capacityProviderStrategy, platformVersion: body.platformVersion });
       if (changed) {
+        if (newCapacity && !body.capacityProviderStrategy && input.forceNewDeployment !== true) {
+          throw invalid('Updating a service from a launch type to a capacity provider strategy requires a new deployment: set forceNewDeployment.');
+        }
         await this.#checkLaunch(scope, cluster, s.name, next);
+        body.launchType = next.capacity.launchType;
+        body.capacityProviderStrategy = next.capacity.strategy;
+        body.platformVersion = next.capacity.platformVersion;
         body.taskDefinition = next.td.taskDefinitionArn!;
         body.networkConfiguration = next.networkConfiguration;
         body.placementConstraints = next.placementConstraints;
@@ -537,16 +561,6 @@ export class Services {
 }
 
 // ── pure checks ─────────────────────────────────────────────────────────────
-
-function checkLaunchType(input: CreateServiceCommandInput): void {
-  if (input.launchType && input.capacityProviderStrategy?.length) throw invalid('Specifying both a launch type and capacity provider strategy is not supported.');
-  if (input.capacityProviderStrategy?.length) {
-    throw invalid(`berth has no capacity providers to run tasks on (${input.capacityProviderStrategy.map((s) => s.capacityProvider).join(', ')}); use launchType EC2.`);
-  }
-  const launchType = input.launchType ?? 'EC2';
-  if (launchType !== 'EC2') throw invalid(`berth runs services on its registered container instances only (launchType EC2), not ${launchType}.`);
-  if (input.platformVersion !== undefined) throw invalid('The platform version must be null when specifying an EC2 launch type.');
-}
 
 /** What berth does not have yet answers with an error, never a silent success. */
 function checkUnsupported(input: CreateServiceCommandInput | UpdateServiceCommandInput): void {

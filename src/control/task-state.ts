@@ -82,6 +82,15 @@ export interface TaskBody {
   eni?: EniBody;
   /** What the task holds on its instance until it is STOPPED. */
   reservation: Reservation;
+  /** The capacity provider a capacity provider strategy placed the task with (FARGATE, FARGATE_SPOT or an EC2 one); unset for a launchType launch, as on AWS. */
+  capacityProviderName?: string;
+  /** Fargate: the platform version the task runs on (LATEST resolves to 1.4.0) and its family (Linux). */
+  platformVersion?: string;
+  platformFamily?: string;
+  /** Fargate: the task's ephemeral storage in GiB (20 unless the task definition asks for more). */
+  ephemeralStorageGiB?: number;
+  /** FARGATE_SPOT: when berth sent the two-minute interruption warning; the task stops with SpotInterruption two minutes later. */
+  spotInterruptedAt?: number;
 }
 
 export interface ContainerChange {

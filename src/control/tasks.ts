@@ -40,6 +40,10 @@ import {
   type Strategy,
 } from './placement/index.js';
 import { addManagedTags, addTags, checkTags, listTags } from './tags.js';
+import { checkFargateLaunch, type FargateLaunch } from './fargate-rules.js';
+import { choosePoolInstances, NO_FARGATE_CAPACITY } from './fargate-pool.js';
+import { chooseCapacity, isFargateProvider, type CapacityChoice, type LaunchKind } from './launch-capacity.js';
+import { assignProviders, type StrategyItem } from './placement/capacity-provider-strategy.js';
 import { parseTaskCpu, parseTaskMemory } from './task-definition-rules.js';
 import { readTaskDefinition, type TaskDefinitions } from './task-definitions.js';
 import { containerSizes, normaliseOverrides, reservationOf, taskSize } from './task-overrides.js';
@@ -61,6 +65,17 @@ const invalid = (message: string) => new AwsError('InvalidParameterException', m
 const taskNotFound = () => invalid('The referenced task was not found.');
 
 export const MAX_RUN_COUNT = 10;
+/** The stoppedReason of a FARGATE_SPOT task whose capacity was reclaimed, as ECS words it. */
+export const SPOT_INTERRUPTED = 'Your Spot Task was interrupted.';
+
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
 const STARTED_BY = /^[a-zA-Z0-9_/-]*$/;
 
 export interface TaskRecord {
@@ -88,6 +103,12 @@ interface Launch {
   strategy: Strategy[];
   /** Set when a service's scheduler launches the task. */
   serviceName?: string;
+  /** EC2: the cluster's instances (or its EC2 capacity providers'); FARGATE: berth's Fargate pool. */
+  launchType: LaunchKind;
+  /** What checkFargateLaunch settled (FARGATE only). */
+  fargate?: FargateLaunch;
+  /** The capacity provider strategy that places the tasks (the request's or the cluster's default). */
+  capacity?: StrategyItem[];
 }
 
 /** What a service's scheduler launches for one of its deployments. */
@@ -104,6 +125,10 @@ export interface ServiceLaunchInput {
   tags: Tag[];
   enableECSManagedTags: boolean;
   enableExecuteCommand: boolean;
+  /** The service's launch type or capacity provider strategy, and platform version (Fargate). */
+  launchType?: string;
+  capacityProviderStrategy?: StrategyItem[];
+  platformVersion?: string;
 }
 
 export type { Launch as TaskLaunch };
@@ -126,6 +151,7 @@ interface LaunchInput {
   placementConstraints?: PlacementConstraint[];
   placementStrategy?: PlacementStrategy[];
   volumeConfigurations?: unknown[];
+  platformVersion?: string;
 }
 
 /** A task reference (ARN, old-format ARN or id) → the task's ARN in the cluster's long format. */
@@ -193,7 +219,12 @@ export function toTask(b: TaskBody, version: number, tags?: Tag[]): Task {
     clusterArn: b.clusterArn,
     connectivity: b.connectivity as Task['connectivity'],
     connectivityAt: ms(b.connectivityAt),
-    containerInstanceArn: b.containerInstanceArn,
+    // A Fargate task runs on capacity nobody addresses: AWS shows no container instance.
+    containerInstanceArn: b.launchType === 'FARGATE' ? undefined : b.containerInstanceArn,
+    capacityProviderName: b.capacityProviderName,
+    platformVersion: b.platformVersion,
+    platformFamily: b.platformFamily,
+    ephemeralStorage: b.ephemeralStorageGiB === undefined ? undefined : { sizeInGiB: b.ephemeralStorageGiB },
     containers,
     cpu: b.cpu,
     createdAt: new Date(b.createdAt),
@@ -266,6 +297,60 @@ async function clusterInstances(tx: Tx, clusterArn: string) {
   return rows.map(toInstanceRecord);
 }
 
+/** One task of a launch: where it runs (none: it waits for its capacity provider) and the provider that placed it. */
+interface Placed {
+  instance?: InstanceRecord;
+  provider?: string;
+}
+
+interface Placement {
+  placed: Placed[];
+  failures: Failure[];
+}
+
+async function insertTask(tx: Tx, scope: Scope, body: TaskBody, now: number): Promise<void> {
+  await tx
+    .insertInto('tasks')
+    .values({
+      arn: body.taskArn,
+      account_id: scope.accountId,
+      region: scope.region,
+      cluster_arn: body.clusterArn,
+      container_instance_arn: body.containerInstanceArn ?? null,
+      family: body.family,
+      task_definition_arn: body.taskDefinitionArn,
+      started_by: body.startedBy ?? null,
+      group_name: body.group,
+      service_name: body.serviceName ?? null,
+      desired_status: body.desiredStatus,
+      last_status: body.lastStatus,
+      launch_type: body.launchType,
+      private_ipv4_address: body.eni?.privateIPv4Address ?? null,
+      attachment_id: body.eni?.attachmentId ?? null,
+      created_at: now,
+      version: 1,
+      body: JSON.stringify(body),
+    })
+    .execute();
+}
+
+/** A service's live tasks (desired RUNNING) per capacity provider: what its strategy's split counts from. */
+async function serviceProviderCounts(tx: Tx, clusterArn: string, serviceName: string): Promise<Map<string, number>> {
+  const rows = await tx
+    .selectFrom('tasks')
+    .select('body')
+    .where('cluster_arn', '=', clusterArn)
+    .where('service_name', '=', serviceName)
+    .where('desired_status', '=', 'RUNNING')
+    .execute();
+  const out = new Map<string, number>();
+  for (const r of rows) {
+    const provider = (JSON.parse(r.body) as TaskBody).capacityProviderName;
+    if (provider) out.set(provider, (out.get(provider) ?? 0) + 1);
+  }
+  return out;
+}
+
 async function readTask(tx: Tx, arn: string): Promise<TaskRecord | undefined> {
   const row = await tx.selectFrom('tasks').selectAll().where('arn', '=', arn).executeTakeFirst();
   return row && { row, body: JSON.parse(row.body) as TaskBody };
@@ -331,6 +416,8 @@ export class Tasks implements InstanceTaskStopper {
    * agent is told only when they have (release).
    */
   async #desireStopped(tx: Tx, body: TaskBody, now: number): Promise<TaskBody> {
+    // A task still waiting for capacity has no agent to stop it: it is stopped here and now.
+    if (!body.containerInstanceArn) return { ...body, lastStatus: 'STOPPED', stoppedAt: now, executionStoppedAt: now };
     const until = body.lastStatus === 'RUNNING' ? await this.#drainTargets(tx, body.taskArn, now) : undefined;
     return until !== undefined && until > now ? { ...body, deactivateUntil: until } : body;
   }
@@ -389,7 +476,7 @@ export class Tasks implements InstanceTaskStopper {
 
   // ── launching ────────────────────────────────────────────────────────────
 
-  async #prepare(scope: Scope, input: LaunchInput, opts: { startedByMax: number; inactiveTaskDefinition?: boolean }): Promise<Launch> {
+  async #prepare(scope: Scope, input: LaunchInput, opts: { startedByMax: number; inactiveTaskDefinition?: boolean; capacity: CapacityChoice; caller?: 'RunTask' | 'CreateService' }): Promise<Launch> {
     if (input.startedBy !== undefined && (input.startedBy.length > opts.startedByMax || !STARTED_BY.test(input.startedBy))) {
       throw invalid(`startedBy can have up to ${opts.startedByMax} letters (uppercase and lowercase), numbers, hyphens (-), forward slashes (/), and underscores (_).`);
     }
@@ -400,8 +487,23 @@ export class Tasks implements InstanceTaskStopper {
     const td = await this.taskDefinitions.get(scope, input.taskDefinition ?? '');
     // A service keeps running (and replacing) tasks of a revision deregistered after it was deployed.
     if (td.status !== 'ACTIVE' && !opts.inactiveTaskDefinition) throw invalid('TaskDefinition is inactive');
-    if (td.requiresCompatibilities?.length && !td.requiresCompatibilities.includes('EC2')) throw invalid('Task definition does not support launch_type EC2.');
+    const launchType = opts.capacity.launchType;
     const overrides = normaliseOverrides(td, input.overrides);
+    let fargate: FargateLaunch | undefined;
+    if (launchType === 'FARGATE') {
+      fargate = checkFargateLaunch({
+        td,
+        overrides,
+        platformVersion: input.platformVersion,
+        networkConfiguration: input.networkConfiguration,
+        placementConstraints: input.placementConstraints,
+        placementStrategy: input.placementStrategy,
+        caller: opts.caller,
+      });
+    } else {
+      if (td.requiresCompatibilities?.length && !td.requiresCompatibilities.includes('EC2')) throw invalid('Task definition does not support launch_type EC2.');
+      if (input.platformVersion !== undefined) throw invalid('The platform version must be null when specifying an EC2 launch type.');
+    }
 
     const awsvpc = td.networkMode === 'awsvpc';
     const net = input.networkConfiguration?.awsvpcConfiguration;
@@ -430,7 +532,11 @@ export class Tasks implements InstanceTaskStopper {
       cluster,
       td,
       overrides,
-      reservation: reservationOf(td, overrides),
+      // A Fargate task takes nothing from the pool instance it runs on: its size is its own limit.
+      reservation: fargate ? { cpu: 0, memory: 0, ports: [], portsUdp: [] } : reservationOf(td, overrides),
+      launchType,
+      fargate,
+      capacity: opts.capacity.strategy,
       group: input.group ?? `family:${td.family}`,
       startedBy: input.startedBy,
       referenceId: input.referenceId,
@@ -443,25 +549,26 @@ export class Tasks implements InstanceTaskStopper {
     };
   }
 
-  #newTask(scope: Scope, l: Launch, instance: InstanceRecord, address: string | undefined, now: number): TaskBody {
+  /** A new task; without an instance it waits (PROVISIONING) for its capacity provider to add one. */
+  #newTask(scope: Scope, l: Launch, instance: InstanceRecord | undefined, provider: string | undefined, address: string | undefined, now: number): TaskBody {
     const id = randomBytes(16).toString('hex');
     const arn = taskArn(scope, l.cluster.body.clusterName, id);
-    const size = taskSize(l.td, l.overrides);
-    const attr = (name: string) => instance.body.attributes.find((a) => a.name === name)?.value;
+    const size = l.fargate ? { cpu: l.fargate.cpu, memory: l.fargate.memory } : taskSize(l.td, l.overrides);
+    const attr = (name: string) => instance?.body.attributes.find((a) => a.name === name)?.value;
     const arch = attr('ecs.cpu-architecture');
     const attributes: Attribute[] = arch ? [{ name: 'ecs.cpu-architecture', value: arch }] : [];
     const body: TaskBody = {
       taskArn: arn,
       clusterArn: l.cluster.arn,
       clusterName: l.cluster.body.clusterName,
-      containerInstanceArn: instance.arn,
+      containerInstanceArn: instance?.arn,
       taskDefinitionArn: l.td.taskDefinitionArn!,
       family: l.td.family!,
       overrides: l.overrides,
       // An awsvpc task waits for its network interface first, as on ECS.
-      lastStatus: address ? 'PROVISIONING' : 'PENDING',
+      lastStatus: address || !instance ? 'PROVISIONING' : 'PENDING',
       desiredStatus: 'RUNNING',
-      launchType: 'EC2',
+      launchType: l.launchType,
       cpu: String(size.cpu),
       memory: String(size.memory),
       group: l.group,
@@ -469,7 +576,7 @@ export class Tasks implements InstanceTaskStopper {
       referenceId: l.referenceId,
       serviceName: l.serviceName,
       enableExecuteCommand: l.enableExecuteCommand,
-      availabilityZone: attr('ecs.availability-zone'),
+      availabilityZone: attr('ecs.availability-zone') ?? (instance ? undefined : `${scope.region}a`),
       attributes,
       healthStatus: 'UNKNOWN',
       createdAt: now,
@@ -486,6 +593,13 @@ export class Tasks implements InstanceTaskStopper {
       })),
       reservation: l.reservation,
     };
+    if (provider) body.capacityProviderName = provider;
+    if (l.fargate) {
+      body.platformVersion = l.fargate.platformVersion;
+      body.platformFamily = l.fargate.platformFamily;
+      body.ephemeralStorageGiB = l.fargate.ephemeralStorageGiB;
+      body.attributes = [{ name: 'ecs.cpu-architecture', value: l.fargate.cpuArchitecture === 'ARM64' ? 'arm64' : 'x86_64' }];
+    }
     if (address) {
       body.eni = {
         attachmentId: randomUUID(),
@@ -512,21 +626,16 @@ export class Tasks implements InstanceTaskStopper {
   }
 
   /**
-   * Places and commits, as one transaction: `choose` reads the instances it
-   * considers and plans; every instance that receives tasks is written back
-   * only if its version is still the one read, else the whole attempt runs
-   * again on fresh reads.
+   * Places and commits, as one transaction: `choose` reads what it considers
+   * and decides where each task goes; every instance that receives tasks is
+   * written back only if its version is still the one read, else the whole
+   * attempt runs again on fresh reads.
    */
-  async #launch(
-    scope: Scope,
-    l: Launch,
-    now: number,
-    choose: (tx: Tx) => Promise<{ plan: Plan; records: Map<string, InstanceRecord> }>,
-  ): Promise<{ tasks: Task[]; failures: Failure[] }> {
+  async #launch(scope: Scope, l: Launch, now: number, choose: (tx: Tx) => Promise<Placement>): Promise<{ tasks: Task[]; failures: Failure[] }> {
     const { bodies, failures } = await retryOnConflict(() =>
       this.store.transaction(async (tx) => {
-        const { plan, records } = await choose(tx);
-        return { bodies: await this.#commit(tx, scope, l, plan, records, now), failures: plan.failures };
+        const { placed, failures } = await choose(tx);
+        return { bodies: await this.#commit(tx, scope, l, placed, now), failures };
       }),
     );
     this.#notifyLaunched(l, bodies);
@@ -534,44 +643,59 @@ export class Tasks implements InstanceTaskStopper {
     return { tasks: bodies.map((b) => toTask(b, 1, tags)), failures };
   }
 
-  /** Reserves what the plan takes on each instance (version-checked) and inserts its tasks, inside `tx`. */
-  async #commit(tx: Tx, scope: Scope, l: Launch, plan: Plan, records: Map<string, InstanceRecord>, now: number): Promise<TaskBody[]> {
-    const taken = new Map<string, number>();
-    for (const arn of plan.placements) taken.set(arn, (taken.get(arn) ?? 0) + 1);
-    for (const [arn, n] of taken) {
-      const rec = records.get(arn)!;
-      let remaining = rec.body.remaining;
-      for (let i = 0; i < n; i++) remaining = reserve(remaining, l.reservation);
-      await saveInstance(tx, rec, { body: { ...rec.body, remaining } });
+  /**
+   * Where `count` tasks of a launch go, inside `tx`: FARGATE → the Fargate
+   * pool; EC2 without a strategy → placement over the cluster's instances;
+   * EC2 capacity providers → each provider's tasks over its own instances,
+   * and what none of them can take waits (PROVISIONING) for it to scale out.
+   */
+  async #place(tx: Tx, scope: Scope, l: Launch, count: number, providers: string[] | undefined): Promise<Placement> {
+    if (l.launchType === 'FARGATE') {
+      const instances = await choosePoolInstances(tx, scope, count);
+      if (!instances.length) return { placed: [], failures: Array.from({ length: count }, () => ({ reason: NO_FARGATE_CAPACITY })) };
+      return { placed: instances.map((instance, i) => ({ instance, provider: providers?.[i] })), failures: [] };
+    }
+    // DRAINING instances take nothing new, but their tasks still count when spreading.
+    const recs = await clusterInstances(tx, l.cluster.arn);
+    const byArn = new Map(recs.map((r) => [r.arn, r]));
+    const request = { ...this.#placementRequest(l), strategy: l.strategy };
+    if (!providers) {
+      const plan = placeTasks(await instanceSnapshots(tx, recs), { ...request, count }, { random: Math.random });
+      return { placed: plan.placements.map((arn) => ({ instance: byArn.get(arn)! })), failures: plan.failures };
+    }
+    const placed: Placed[] = [];
+    const wanted = new Map<string, number>();
+    for (const p of providers) wanted.set(p, (wanted.get(p) ?? 0) + 1);
+    for (const [provider, n] of wanted) {
+      const own = recs.filter((r) => r.body.capacityProviderName === provider);
+      const plan = placeTasks(await instanceSnapshots(tx, own), { ...request, count: n }, { random: Math.random });
+      placed.push(...plan.placements.map((arn) => ({ instance: byArn.get(arn)!, provider })));
+      for (let k = plan.placements.length; k < n; k++) placed.push({ provider });
+    }
+    return { placed, failures: [] };
+  }
+
+  /** Reserves what the placed tasks take on each instance (version-checked) and inserts the tasks, inside `tx`. */
+  async #commit(tx: Tx, scope: Scope, l: Launch, placed: Placed[], now: number): Promise<TaskBody[]> {
+    if (l.launchType === 'EC2') {
+      const taken = new Map<string, { rec: InstanceRecord; n: number }>();
+      for (const p of placed) {
+        if (!p.instance) continue;
+        const t = taken.get(p.instance.arn) ?? { rec: p.instance, n: 0 };
+        t.n++;
+        taken.set(p.instance.arn, t);
+      }
+      for (const { rec, n } of taken.values()) {
+        let remaining = rec.body.remaining;
+        for (let i = 0; i < n; i++) remaining = reserve(remaining, l.reservation);
+        await saveInstance(tx, rec, { body: { ...rec.body, remaining } });
+      }
     }
     const nextAddress = l.subnetId !== undefined ? await freeAddresses(tx) : undefined;
     const bodies: TaskBody[] = [];
-    for (const arn of plan.placements) {
-      const instance = records.get(arn)!;
-      const body = this.#newTask(scope, l, instance, nextAddress?.(), now);
-      await tx
-        .insertInto('tasks')
-        .values({
-          arn: body.taskArn,
-          account_id: scope.accountId,
-          region: scope.region,
-          cluster_arn: body.clusterArn,
-          container_instance_arn: instance.arn,
-          family: body.family,
-          task_definition_arn: body.taskDefinitionArn,
-          started_by: body.startedBy ?? null,
-          group_name: body.group,
-          service_name: body.serviceName ?? null,
-          desired_status: body.desiredStatus,
-          last_status: body.lastStatus,
-          launch_type: body.launchType,
-          private_ipv4_address: body.eni?.privateIPv4Address ?? null,
-          attachment_id: body.eni?.attachmentId ?? null,
-          created_at: now,
-          version: 1,
-          body: JSON.stringify(body),
-        })
-        .execute();
+    for (const p of placed) {
+      const body = this.#newTask(scope, l, p.instance, p.provider, nextAddress?.(), now);
+      await insertTask(tx, scope, body, now);
       await addTags(tx, body.taskArn, l.tags);
       await addManagedTags(tx, body.taskArn, l.managedTags);
       bodies.push(body);
@@ -582,9 +706,10 @@ export class Tasks implements InstanceTaskStopper {
   #notifyLaunched(l: Launch, bodies: TaskBody[]): void {
     const byInstance = new Map<string, TaskAssignment[]>();
     for (const b of bodies) {
-      const list = byInstance.get(b.containerInstanceArn!) ?? [];
+      if (!b.containerInstanceArn) continue;
+      const list = byInstance.get(b.containerInstanceArn) ?? [];
       list.push(toAssignment(b, 1, l.td));
-      byInstance.set(b.containerInstanceArn!, list);
+      byInstance.set(b.containerInstanceArn, list);
     }
     this.#notify(byInstance);
   }
@@ -592,23 +717,17 @@ export class Tasks implements InstanceTaskStopper {
   async run(scope: Scope, input: RunTaskCommandInput, now: number): Promise<{ tasks: Task[]; failures: Failure[] }> {
     const count = input.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > MAX_RUN_COUNT) throw invalid(`count must be between 1 and ${MAX_RUN_COUNT}.`);
-    if (input.launchType && input.capacityProviderStrategy?.length) {
-      throw invalid('Specifying both a launch type and capacity provider strategy is not supported.');
-    }
-    if (input.capacityProviderStrategy?.length) {
-      throw invalid(`berth has no capacity providers to run tasks on (${input.capacityProviderStrategy.map((s) => s.capacityProvider).join(', ')}); use launchType EC2.`);
-    }
-    const launchType = input.launchType ?? 'EC2';
-    if (launchType !== 'EC2') throw invalid(`berth runs tasks on its registered container instances only (launchType EC2), not ${launchType}.`);
-    if (input.platformVersion !== undefined) throw invalid('The platform version must be null when specifying an EC2 launch type.');
-    const l = await this.#prepare(scope, input, { startedByMax: 128 });
-    const request = { ...this.#placementRequest(l), count, strategy: l.strategy };
+    const cluster = await this.clusters.resolve(scope, input.cluster);
+    const capacity = chooseCapacity(cluster, input);
+    const l = await this.#prepare(scope, input, { startedByMax: 128, capacity, caller: 'RunTask' });
+    // RunTask splits its own count by the strategy's base and weights.
+    const providers = capacity.strategy ? assignProviders(capacity.strategy, new Map(), count) : undefined;
     return this.#launch(scope, l, now, async (tx) => {
-      // DRAINING instances take nothing new, but their tasks still count when spreading.
-      const recs = await clusterInstances(tx, l.cluster.arn);
-      if (!recs.some((r) => r.status === 'ACTIVE')) throw invalid('No Container Instances were found in your cluster.');
-      const plan = placeTasks(await instanceSnapshots(tx, recs), request, { random: Math.random });
-      return { plan, records: new Map(recs.map((r) => [r.arn, r])) };
+      if (l.launchType === 'EC2' && !providers) {
+        const recs = await clusterInstances(tx, l.cluster.arn);
+        if (!recs.some((r) => r.status === 'ACTIVE')) throw invalid('No Container Instances were found in your cluster.');
+      }
+      return this.#place(tx, scope, l, count, providers);
     });
   }
 
@@ -616,7 +735,7 @@ export class Tasks implements InstanceTaskStopper {
     const refs = input.containerInstances ?? [];
     if (!refs.length) throw invalid('containerInstances can not be empty.');
     if (refs.length > 10) throw invalid('containerInstances can have at most 10 items.');
-    const l = await this.#prepare(scope, input, { startedByMax: 128 });
+    const l = await this.#prepare(scope, input, { startedByMax: 128, capacity: { launchType: 'EC2' } });
     return this.#launch(scope, l, now, async (tx) => {
       const arns = refs.map((ref) => instanceArnOf(scope, l.cluster.body.clusterName, ref));
       // The named instances of this cluster, deregistered ones too (placement answers INACTIVE for them, MISSING for the rest).
@@ -626,7 +745,7 @@ export class Tasks implements InstanceTaskStopper {
         if (rec && rec.clusterArn === l.cluster.arn && rec.accountId === scope.accountId && rec.region === scope.region) records.set(arn, rec);
       }
       const plan = placeOnInstances(await instanceSnapshots(tx, [...records.values()]), this.#placementRequest(l), arns, { random: Math.random });
-      return { plan, records };
+      return { placed: plan.placements.map((arn) => ({ instance: records.get(arn)! })), failures: plan.failures };
     });
   }
 
@@ -634,6 +753,8 @@ export class Tasks implements InstanceTaskStopper {
 
   /** Checks and resolves what a service deployment's tasks are launched with (reads only; once per reconcile pass). */
   async serviceLaunch(scope: Scope, input: ServiceLaunchInput): Promise<Launch> {
+    const cluster = await this.clusters.resolve(scope, input.cluster);
+    const capacity = chooseCapacity(cluster, { launchType: input.launchType, capacityProviderStrategy: input.capacityProviderStrategy });
     const l = await this.#prepare(
       scope,
       {
@@ -646,12 +767,14 @@ export class Tasks implements InstanceTaskStopper {
         enableExecuteCommand: input.enableExecuteCommand,
         networkConfiguration: input.networkConfiguration,
         placementConstraints: input.placementConstraints,
+        placementStrategy: capacity.launchType === 'FARGATE' ? input.placementStrategy : undefined,
+        platformVersion: input.platformVersion,
       },
-      { startedByMax: 128, inactiveTaskDefinition: true },
+      { startedByMax: 128, inactiveTaskDefinition: true, capacity, caller: 'CreateService' },
     );
     let strategy: Strategy[];
     try {
-      strategy = parseStrategies(input.placementStrategy, SERVICE_DEFAULT_STRATEGY);
+      strategy = parseStrategies(l.launchType === 'FARGATE' ? undefined : input.placementStrategy, SERVICE_DEFAULT_STRATEGY);
     } catch (e) {
       if (e instanceof PlacementInputError) throw invalid(e.message);
       throw e;
@@ -663,13 +786,15 @@ export class Tasks implements InstanceTaskStopper {
   /**
    * Places and inserts `count` tasks of a service inside the caller's
    * transaction, with the same version checks as RunTask; `notify` tells the
-   * agents once that transaction has committed.
+   * agents once that transaction has committed. A service with a capacity
+   * provider strategy splits its tasks by base and weight over all of its
+   * live tasks, as ECS does.
    */
   async launchIn(tx: Tx, scope: Scope, l: Launch, count: number, now: number): Promise<{ tasks: TaskBody[]; failures: Failure[]; notify: () => void }> {
-    const recs = await clusterInstances(tx, l.cluster.arn);
-    const plan = placeTasks(await instanceSnapshots(tx, recs), { ...this.#placementRequest(l), count, strategy: l.strategy }, { random: Math.random });
-    const bodies = await this.#commit(tx, scope, l, plan, new Map(recs.map((r) => [r.arn, r])), now);
-    return { tasks: bodies, failures: plan.failures, notify: () => this.#notifyLaunched(l, bodies) };
+    const providers = l.capacity ? assignProviders(l.capacity, await serviceProviderCounts(tx, l.cluster.arn, l.serviceName!), count) : undefined;
+    const { placed, failures } = await this.#place(tx, scope, l, count, providers);
+    const bodies = await this.#commit(tx, scope, l, placed, now);
+    return { tasks: bodies, failures, notify: () => this.#notifyLaunched(l, bodies) };
   }
 
   /** A DAEMON service's launch: one task on each of the named instances (as StartTask places), inside the caller's transaction. */
@@ -680,7 +805,7 @@ export class Tasks implements InstanceTaskStopper {
       if (rec && rec.clusterArn === l.cluster.arn) records.set(arn, rec);
     }
     const plan = placeOnInstances(await instanceSnapshots(tx, [...records.values()]), this.#placementRequest(l), instanceArns, { random: Math.random });
-    const bodies = await this.#commit(tx, scope, l, plan, records, now);
+    const bodies = await this.#commit(tx, scope, l, plan.placements.map((arn) => ({ instance: records.get(arn)! })), now);
     return { tasks: bodies, failures: plan.failures, notify: () => this.#notifyLaunched(l, bodies) };
   }
 
@@ -738,6 +863,124 @@ export class Tasks implements InstanceTaskStopper {
     );
     if (assignment) this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
     return out;
+  }
+
+  /**
+   * `berth fargate interrupt`: picks `count` (or `percent` %, rounded up) of the
+   * cluster's running FARGATE_SPOT tasks at random and interrupts them as AWS
+   * does: the two-minute warning now, SIGTERM, then STOPPED with stopCode
+   * SpotInterruption. Returns the tasks it interrupted.
+   */
+  async interruptSpot(scope: Scope, input: { cluster?: string; count?: number; percent?: number }, now: number): Promise<Task[]> {
+    const cluster = await this.clusters.resolve(scope, input.cluster);
+    const assignments: TaskAssignment[] = [];
+    const services = new Set<string>();
+    const out = await retryOnConflict(() =>
+      this.store.transaction(async (tx) => {
+        assignments.length = 0;
+        services.clear();
+        const rows = await tx
+          .selectFrom('tasks')
+          .selectAll()
+          .where('cluster_arn', '=', cluster.arn)
+          .where('launch_type', '=', 'FARGATE')
+          .where('desired_status', '=', 'RUNNING')
+          .where('last_status', '<>', 'STOPPED')
+          .orderBy('arn')
+          .execute();
+        const spot = rows.map((row) => ({ row, body: JSON.parse(row.body) as TaskBody })).filter((t) => t.body.capacityProviderName === 'FARGATE_SPOT');
+        const n = Math.min(spot.length, input.count ?? Math.ceil(((input.percent ?? 0) * spot.length) / 100));
+        const chosen = shuffled(spot).slice(0, n);
+        const tasks: Task[] = [];
+        for (const t of chosen) {
+          // The two-minute warning: the task is told to stop now (SIGTERM, then SIGKILL after its stopTimeout, at most 120 s on Fargate).
+          const body = await this.#desireStopped(
+            tx,
+            { ...t.body, desiredStatus: 'STOPPED', stopCode: 'SpotInterruption', stoppedReason: SPOT_INTERRUPTED, stoppingAt: now, spotInterruptedAt: now },
+            now,
+          );
+          const version = await saveTask(tx, t, body);
+          const td = await readTaskDefinition(tx, body.taskDefinitionArn);
+          if (td && body.containerInstanceArn && body.deactivateUntil === undefined) assignments.push(toAssignment(body, version, td));
+          if (body.serviceName) services.add(body.serviceName);
+          tasks.push(toTask(body, version));
+        }
+        return tasks;
+      }),
+    );
+    const byInstance = new Map<string, TaskAssignment[]>();
+    for (const a of assignments) byInstance.set(a.containerInstanceArn, [...(byInstance.get(a.containerInstanceArn) ?? []), a]);
+    this.#notify(byInstance);
+    for (const serviceName of services) this.#serviceTaskListener({ clusterArn: cluster.arn, serviceName });
+    return out;
+  }
+
+  /**
+   * Tasks waiting (PROVISIONING, no instance) for an EC2 capacity provider's
+   * instances: each is placed on one of its provider's instances that can now
+   * take it, oldest first. Returns how many were placed. The instance pool
+   * calls this after it adds capacity.
+   */
+  async placeWaiting(): Promise<number> {
+    const waiting = await this.store.db
+      .selectFrom('tasks')
+      .select('arn')
+      .where('last_status', '=', 'PROVISIONING')
+      .where('desired_status', '=', 'RUNNING')
+      .where('container_instance_arn', 'is', null)
+      .orderBy('created_at')
+      .orderBy('arn')
+      .execute();
+    let placed = 0;
+    for (const { arn } of waiting) {
+      const assignment = await retryOnConflict(() =>
+        this.store.transaction(async (tx) => {
+          const t = await readTask(tx, arn);
+          if (!t || t.row.container_instance_arn || t.body.desiredStatus !== 'RUNNING' || !t.body.capacityProviderName) return undefined;
+          const td = await readTaskDefinition(tx, t.body.taskDefinitionArn);
+          if (!td) return undefined;
+          const own = (await clusterInstances(tx, t.row.cluster_arn)).filter((r) => r.body.capacityProviderName === t.body.capacityProviderName);
+          const plan = placeTasks(
+            await instanceSnapshots(tx, own),
+            {
+              demand: { cpu: t.body.reservation.cpu, memory: t.body.reservation.memory, ports: t.body.reservation.ports, portsUdp: t.body.reservation.portsUdp, eni: !!t.body.eni, gpus: 0 },
+              group: t.body.group,
+              requiresAttributes: (td.requiresAttributes ?? []).map((a) => ({ name: a.name!, value: a.value })),
+              constraints: parseConstraints(td.placementConstraints, undefined),
+              count: 1,
+              strategy: t.body.serviceName ? SERVICE_DEFAULT_STRATEGY : RUN_TASK_DEFAULT_STRATEGY,
+            },
+            { random: Math.random },
+          );
+          const instance = own.find((r) => r.arn === plan.placements[0]);
+          if (!instance) return undefined;
+          await saveInstance(tx, instance, { body: { ...instance.body, remaining: reserve(instance.body.remaining, t.body.reservation) } });
+          const attr = (name: string) => instance.body.attributes.find((a) => a.name === name)?.value;
+          const arch = attr('ecs.cpu-architecture');
+          const body: TaskBody = {
+            ...t.body,
+            containerInstanceArn: instance.arn,
+            availabilityZone: attr('ecs.availability-zone') ?? t.body.availabilityZone,
+            attributes: arch ? [{ name: 'ecs.cpu-architecture', value: arch }] : [],
+            lastStatus: t.body.eni ? 'PROVISIONING' : 'PENDING',
+          };
+          const version = t.row.version + 1;
+          const result = await tx
+            .updateTable('tasks')
+            .set({ container_instance_arn: instance.arn, last_status: body.lastStatus, body: JSON.stringify(body), version })
+            .where('arn', '=', arn)
+            .where('version', '=', t.row.version)
+            .executeTakeFirst();
+          if (Number(result.numUpdatedRows) !== 1) throw new VersionConflict(`task ${arn}`);
+          return toAssignment(body, version, td);
+        }),
+      );
+      if (assignment) {
+        placed++;
+        this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
+      }
+    }
+    return placed;
   }
 
   /** A forced deregistration: the instance's live tasks are to stop. */
@@ -855,7 +1098,8 @@ export class Tasks implements InstanceTaskStopper {
         const { task, changed, stopped } = applyTaskChange(t.body, change, now);
         if (!changed) return null;
         await saveTask(tx, t, task);
-        if (stopped && task.containerInstanceArn) {
+        // A Fargate task held nothing on its pool instance.
+        if (stopped && task.containerInstanceArn && task.launchType !== 'FARGATE') {
           const rec = await readInstance(tx, task.containerInstanceArn);
           if (rec) await saveInstance(tx, rec, { body: { ...rec.body, remaining: release(rec.body.remaining, task.reservation, rec.body.registered) } });
         }

@@ -253,6 +253,34 @@ export interface ElbRequestCountRow {
   requests: number;
 }
 
+export interface CapacityProviderRow {
+  arn: string;
+  account_id: string;
+  region: string;
+  name: string;
+  /** ACTIVE or INACTIVE (deleted; kept while its name is not reused). */
+  status: string;
+  /** The Auto Scaling group's ARN (or name) as given: one ACTIVE provider per group. */
+  auto_scaling_group_arn: string;
+  /** The cluster the provider is associated with, if any (one at most). */
+  cluster_arn: string | null;
+  /** Optimistic concurrency: bumped by every change. */
+  version: number;
+  created_at: number;
+  body: string;
+}
+
+export interface CapacityProviderReservationRow {
+  capacity_provider_arn: string;
+  cluster_name: string;
+  /** The minute (ms since the epoch, a multiple of 60 000). */
+  minute: number;
+  samples: number;
+  sum: number;
+  minimum: number;
+  maximum: number;
+}
+
 export interface Database {
   clusters: ClusterRow;
   task_definitions: TaskDefinitionRow;
@@ -279,4 +307,6 @@ export interface Database {
   elb_rules: ElbRuleRow;
   elb_targets: ElbTargetRow;
   elb_request_counts: ElbRequestCountRow;
+  capacity_providers: CapacityProviderRow;
+  capacity_provider_reservations: CapacityProviderReservationRow;
 }

@@ -365,6 +365,11 @@ const OPERATIONS: Record<string, string[]> = {
   CreateService: ['cluster', 'serviceName', 'taskDefinition', 'desiredCount'],
   RunTask: ['cluster', 'taskDefinition', 'count'],
   ListTasks: ['cluster', 'maxResults'],
+  CreateCapacityProvider: ['name', 'autoScalingGroupProvider', 'tags', 'cluster'],
+  UpdateCapacityProvider: ['name', 'autoScalingGroupProvider'],
+  DeleteCapacityProvider: ['capacityProvider'],
+  DescribeCapacityProviders: ['capacityProviders', 'include', 'maxResults', 'nextToken'],
+  PutClusterCapacityProviders: ['cluster', 'capacityProviders', 'defaultCapacityProviderStrategy'],
 };
 const CONTAINER_MEMBERS = [
   'name', 'image', 'memory', 'memoryReservation', 'cpu', 'essential', 'links', 'portMappings', 'dependsOn', 'healthCheck',

@@ -335,7 +335,7 @@ test('PutClusterCapacityProviders sets FARGATE/FARGATE_SPOT and the default stra
   };
   await refused({ cluster: 'cp', capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', base: 1, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', base: 1, weight: 1 }] }, /Only one capacity provider in a capacity provider strategy can have a base defined/);
   await refused({ cluster: 'cp', capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }, /not associated with the cluster/);
-  await refused({ cluster: 'cp', capacityProviders: ['my-asg-provider'], defaultCapacityProviderStrategy: [] }, /capacity provider 'my-asg-provider' does not exist/);
+  await refused({ cluster: 'cp', capacityProviders: ['my-asg-provider'], defaultCapacityProviderStrategy: [] }, /^The specified capacity provider was not found\. Specify a valid capacity provider and try again\.$/);
   await refused({ cluster: 'cp', capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1001 }] }, /weight/);
   // Nothing of a refused request was kept.
   assert.deepEqual((await ecs.send(new DescribeClustersCommand({ clusters: ['cp'] }))).clusters![0]!.capacityProviders, ['FARGATE', 'FARGATE_SPOT']);

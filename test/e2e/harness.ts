@@ -29,11 +29,31 @@ export interface Berth {
   kill(): Promise<void>;
 }
 
-/** Starts berth; without `localAgent` it runs no container instance (the API-only suites need no Docker). */
-export async function startBerth(opts: { dataDir?: string; region?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv; localAgent?: boolean } = {}): Promise<Berth> {
+/** The instance pool of EC2 capacity providers and its managed scaling (`berth up --pool-*`, `--scaling-interval`). */
+export interface PoolOptions {
+  maxInstances?: number;
+  instanceCpu?: number;
+  instanceMemory?: number;
+  scalingIntervalSeconds?: number;
+}
+
+function poolArgs(pool: PoolOptions | undefined): string[] {
+  if (!pool) return [];
+  const out: string[] = [];
+  if (pool.maxInstances !== undefined) out.push('--pool-max-instances', String(pool.maxInstances));
+  if (pool.instanceCpu !== undefined) out.push('--pool-instance-cpu', String(pool.instanceCpu));
+  if (pool.instanceMemory !== undefined) out.push('--pool-instance-memory', String(pool.instanceMemory));
+  if (pool.scalingIntervalSeconds !== undefined) out.push('--scaling-interval', String(pool.scalingIntervalSeconds));
+  return out;
+}
+
+/** Starts berth; without `localAgent` it runs no container instance and no Fargate capacity (the API-only suites need no Docker). */
+export async function startBerth(
+  opts: { dataDir?: string; region?: string; extraArgs?: string[]; env?: NodeJS.ProcessEnv; localAgent?: boolean; pool?: PoolOptions } = {},
+): Promise<Berth> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
   const region = opts.region ?? 'us-east-1';
-  const child = spawn(process.execPath, [berthBin, 'up', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--region', region, ...(opts.localAgent ? ['--image-pull-behavior', 'prefer-cached', '--cleanup-delay', '5'] : ['--no-local-agent']), ...(opts.extraArgs ?? [])], {
+  const child = spawn(process.execPath, [berthBin, 'up', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--region', region, ...(opts.localAgent ? ['--image-pull-behavior', 'prefer-cached', '--cleanup-delay', '5'] : ['--no-local-agent', '--no-fargate']), ...poolArgs(opts.pool), ...(opts.extraArgs ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, BERTH_LOG_LEVEL: process.env.BERTH_LOG_LEVEL ?? 'warn', ...opts.env },
   });

@@ -194,6 +194,9 @@ async function launchInput(store: Store, serviceArn: string, b: ServiceBody, d: 
     tags,
     enableECSManagedTags: b.enableECSManagedTags,
     enableExecuteCommand: b.enableExecuteCommand,
+    launchType: b.capacityProviderStrategy ? undefined : b.launchType,
+    capacityProviderStrategy: b.capacityProviderStrategy,
+    platformVersion: b.platformVersion,
   };
 }
 

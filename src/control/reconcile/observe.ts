@@ -2,8 +2,8 @@ import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import type { TaskRow } from '../../store/schema.js';
 
 /** The task columns the scheduler reads first; a body is read only for a task (or a version of it) not parsed before. */
-type TaskHead = Pick<TaskRow, 'arn' | 'version' | 'started_by' | 'container_instance_arn' | 'last_status' | 'desired_status' | 'created_at' | 'service_name'>;
-const HEAD = ['arn', 'version', 'started_by', 'container_instance_arn', 'last_status', 'desired_status', 'created_at', 'service_name'] as const;
+type TaskHead = Pick<TaskRow, 'arn' | 'version' | 'started_by' | 'container_instance_arn' | 'last_status' | 'desired_status' | 'created_at' | 'service_name' | 'launch_type'>;
+const HEAD = ['arn', 'version', 'started_by', 'container_instance_arn', 'last_status', 'desired_status', 'created_at', 'service_name', 'launch_type'] as const;
 import type { Tx } from '../../store/store.js';
 import { toInstanceRecord } from '../instance-record.js';
 import { instanceSnapshots } from '../container-instances.js';
@@ -197,6 +197,7 @@ function parseTask(row: TaskRow): Omit<ServiceTask, 'instanceStatus'> {
     stoppedReason: b.stoppedReason,
     cpu: b.reservation.cpu,
     memory: b.reservation.memory,
+    capacityProviderName: b.capacityProviderName,
   };
 }
 
@@ -259,6 +260,7 @@ export async function observeService(tx: Tx, service: ServiceRecord, cache: Pass
     healthCheckGracePeriodMs: (b.healthCheckGracePeriodSeconds ?? 0) * 1000,
     loadBalanced: b.loadBalancers.length > 0,
     strategy,
+    capacityProviderStrategy: b.capacityProviderStrategy,
     deployments: await Promise.all(
       ordered.map(async (d) => ({
         id: d.id,
@@ -286,13 +288,24 @@ export async function observeService(tx: Tx, service: ServiceRecord, cache: Pass
       tasks: TaskSet.of(
         rows.map((r) => ({
           ...cache.memo.get(r),
-          instanceStatus: (r.container_instance_arn && instances.get(r.container_instance_arn)?.status) || 'INACTIVE',
+          instanceStatus: instanceStatusOf(r, instances),
           targets: standing?.get(r.arn),
         })),
       ),
       instances: daemon ? await cache.fullInstances(tx, service.clusterArn) : [...instances.values()],
     },
   };
+}
+
+/**
+ * The status of the capacity a task runs on, as scale-in and draining see it:
+ * its instance's; a Fargate task's capacity and a task still waiting for an
+ * EC2 capacity provider's instance never drain (ACTIVE); a task whose
+ * instance is gone, INACTIVE.
+ */
+function instanceStatusOf(r: TaskHead, instances: Map<string, InstanceSnapshot>): string {
+  if (r.launch_type === 'FARGATE' || !r.container_instance_arn) return 'ACTIVE';
+  return instances.get(r.container_instance_arn)?.status ?? 'INACTIVE';
 }
 
 /** How each task's targets stand, from their rows. */

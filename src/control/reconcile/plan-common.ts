@@ -1,4 +1,5 @@
 import { chooseTasksToStop, type InstanceSnapshot, type PlacementRequest, type RunningTask, type Strategy } from '../placement/index.js';
+import { providersToShrink, type StrategyItem } from '../placement/capacity-provider-strategy.js';
 import { EVENT } from '../service-events.js';
 import type { RolloutState } from '../service-record.js';
 import type { ServiceTask, TaskSet } from './task-set.js';
@@ -63,6 +64,8 @@ export interface ServiceDesired {
   /** The service registers its tasks in target groups: a task is healthy only once its targets are. */
   loadBalanced?: boolean;
   strategy: readonly Strategy[];
+  /** The service's capacity provider strategy: scale-in keeps its base and weights. */
+  capacityProviderStrategy?: readonly StrategyItem[];
   /** The PRIMARY first, then the ACTIVE ones, newest first. */
   deployments: readonly DeploymentView[];
   /** The most recent COMPLETED deployment other than the PRIMARY: where the circuit breaker rolls back to. */
@@ -213,11 +216,32 @@ export class PlanContext {
     const n = Math.min(group.size, Math.max(0, this.budget));
     if (n <= 0) return;
     const byArn = new Map(group.toArray().map((t) => [t.arn, t]));
-    for (const arn of chooseTasksToStop(group.toArray().map(toRunning), this.observed.instances, n, this.desired.strategy, { random: this.opts.random })) {
+    for (const arn of this.#chooseStops(group.toArray(), n)) {
       const t = byArn.get(arn)!;
       this.stop(t, reason(t));
       this.budget--;
     }
+  }
+
+  /**
+   * `n` of `tasks` to stop as ECS scales in: with a capacity provider
+   * strategy, first which providers give tasks up (keeping its base and
+   * weights), then within each provider by the placement strategy.
+   */
+  #chooseStops(tasks: ServiceTask[], n: number): string[] {
+    const choose = (from: ServiceTask[], k: number) =>
+      chooseTasksToStop(from.map(toRunning), this.observed.instances, k, this.desired.strategy, { random: this.opts.random });
+    const split = this.desired.capacityProviderStrategy;
+    if (!split?.length) return choose(tasks, n);
+    const running = new Map<string, number>();
+    for (const t of tasks) if (t.capacityProviderName) running.set(t.capacityProviderName, (running.get(t.capacityProviderName) ?? 0) + 1);
+    const per = new Map<string, number>();
+    for (const p of providersToShrink(split, running, n)) per.set(p, (per.get(p) ?? 0) + 1);
+    const out: string[] = [];
+    for (const [provider, k] of per) out.push(...choose(tasks.filter((t) => t.capacityProviderName === provider), k));
+    // Tasks of providers the strategy no longer names go after (they are not part of its split).
+    if (out.length < n) out.push(...choose(tasks.filter((t) => !out.includes(t.arn)), n - out.length));
+    return out;
   }
 
   scaling(): string {

@@ -26,6 +26,8 @@ export interface ServiceTask {
   /** What the task holds on its instance (scale-in by binpack looks at it). */
   cpu: number;
   memory: number;
+  /** The capacity provider that placed it (a service with a capacity provider strategy scales in by its split). */
+  capacityProviderName?: string;
 }
 
 export interface TargetStanding {

@@ -1,4 +1,4 @@
-import { describeCapacityProviders } from '../../control/capacity-providers.js';
+import { CapacityProviders } from '../../control/capacity-providers.js';
 import type * as ecs from '@aws-sdk/client-ecs';
 import type { AccountSettings } from '../../control/account-settings.js';
 import { parseArn, type Scope } from '../../control/arns.js';
@@ -6,6 +6,7 @@ import type { Clusters } from '../../control/clusters.js';
 import type { Services } from '../../control/services.js';
 import type { ContainerInstances } from '../../control/container-instances.js';
 import { addTags, listTags, removeTags } from '../../control/tags.js';
+import { readUsage, usageRowOnWire } from '../../control/usage.js';
 import type { TaskDefinitions } from '../../control/task-definitions.js';
 import type { Tasks } from '../../control/tasks.js';
 import { AwsError } from '../../gateway/errors.js';
@@ -25,11 +26,14 @@ export interface EcsDeps {
   tasks?: Tasks;
   /** Services; their operations answer as unimplemented until they are wired. */
   services?: Services;
+  /** EC2 capacity providers (FARGATE and FARGATE_SPOT are always there); default: over the clusters' store. */
+  capacityProviders?: CapacityProviders;
 }
 
 const scopeOf = (ctx: RequestContext): Scope => ({ accountId: ctx.caller.accountId, region: ctx.caller.region });
 
 export function ecsService(d: EcsDeps): ServiceDefinition {
+  const capacityProviders = d.capacityProviders ?? new CapacityProviders(d.clusters.store);
   /** Checks that a taggable resource exists in the caller's scope. */
   async function taggable(scope: Scope, arn: string): Promise<void> {
     const parsed = parseArn(arn);
@@ -51,6 +55,10 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
     }
     if (parsed.resourceType === 'service' && d.services) {
       if (!(await d.services.exists(scope, arn))) throw new AwsError('ServiceNotFoundException', 'Service not found.');
+      return;
+    }
+    if (parsed.resourceType === 'capacity-provider') {
+      if (!(await capacityProviders.exists(scope, arn))) throw new AwsError('ResourceNotFoundException', 'The specified resource could not be found.');
       return;
     }
     if (parsed.resourceType === 'task' && d.tasks) {
@@ -91,6 +99,22 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
         SubmitTaskStateChange: (i: Parameters<Tasks['submitTaskStateChange']>[1], ctx) => tasks.submitTaskStateChange(scopeOf(ctx), i, ctx.now),
         SubmitContainerStateChange: (i: ecs.SubmitContainerStateChangeCommandInput, ctx) => tasks.submitContainerStateChange(scopeOf(ctx), i, ctx.now),
         SubmitAttachmentStateChanges: (i: ecs.SubmitAttachmentStateChangesCommandInput, ctx) => tasks.submitAttachmentStateChanges(scopeOf(ctx), i, ctx.now),
+
+        // berth's own operations (extensions.ts): `berth usage` and `berth fargate interrupt`.
+        BerthGetUsage: async (i: { cluster?: string; since?: Date; includeEc2?: boolean }, ctx) => {
+          const since = i.since?.getTime();
+          if (since !== undefined && !Number.isFinite(since)) throw new AwsError('InvalidParameterException', 'since is not a valid timestamp.');
+          if (since !== undefined && since > ctx.now) throw new AwsError('InvalidParameterException', `since (${new Date(since).toISOString()}) is in the future.`);
+          const clusterArn = i.cluster === undefined ? undefined : (await d.clusters.resolve(scopeOf(ctx), i.cluster)).arn;
+          const rows = await readUsage(d.clusters.store.db, scopeOf(ctx), { clusterArn, since, now: ctx.now, includeEc2: i.includeEc2 });
+          return { tasks: rows.map(usageRowOnWire), since: i.since, until: new Date(ctx.now) };
+        },
+        BerthInterruptSpotTasks: async (i: { cluster: string; count?: number; percent?: number }, ctx) => {
+          if ((i.count === undefined) === (i.percent === undefined)) throw new AwsError('InvalidParameterException', 'Give exactly one of count and percent.');
+          if (i.count !== undefined && i.count < 1) throw new AwsError('InvalidParameterException', `count must be at least 1; got ${i.count}.`);
+          if (i.percent !== undefined && (i.percent < 1 || i.percent > 100)) throw new AwsError('InvalidParameterException', `percent must be from 1 to 100; got ${i.percent}.`);
+          return { tasks: await tasks.interruptSpot(scopeOf(ctx), { cluster: i.cluster, count: i.count, percent: i.percent }, ctx.now) };
+        },
       }
     : {};
 
@@ -128,7 +152,10 @@ export function ecsService(d: EcsDeps): ServiceDefinition {
       PutClusterCapacityProviders: async (i: ecs.PutClusterCapacityProvidersCommandInput, ctx) => ({
         cluster: await d.clusters.putCapacityProviders(scopeOf(ctx), { cluster: i.cluster!, capacityProviders: i.capacityProviders!, defaultCapacityProviderStrategy: i.defaultCapacityProviderStrategy! }),
       }),
-      DescribeCapacityProviders: (i: ecs.DescribeCapacityProvidersCommandInput, ctx) => describeCapacityProviders(scopeOf(ctx), i),
+      DescribeCapacityProviders: (i: ecs.DescribeCapacityProvidersCommandInput, ctx) => capacityProviders.describe(scopeOf(ctx), i),
+      CreateCapacityProvider: async (i: ecs.CreateCapacityProviderCommandInput, ctx) => ({ capacityProvider: await capacityProviders.create(scopeOf(ctx), i, ctx.now) }),
+      UpdateCapacityProvider: async (i: ecs.UpdateCapacityProviderCommandInput, ctx) => ({ capacityProvider: await capacityProviders.update(scopeOf(ctx), i) }),
+      DeleteCapacityProvider: async (i: ecs.DeleteCapacityProviderCommandInput, ctx) => ({ capacityProvider: await capacityProviders.delete(scopeOf(ctx), i) }),
 
       // task definitions
       RegisterTaskDefinition: (i: ecs.RegisterTaskDefinitionCommandInput, ctx) => d.taskDefinitions.register(scopeOf(ctx), i, ctx.now),

@@ -356,4 +356,50 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007-ecs-capacity-providers': {
+    async up(db: Kysely<any>) {
+      // EC2 (Auto Scaling group) capacity providers; FARGATE and FARGATE_SPOT
+      // are every account's and are not stored. `cluster_arn` is the one
+      // cluster the provider is associated with (null when none); `body`
+      // holds autoScalingGroupProvider and the last update status.
+      await db.schema
+        .createTable('capacity_providers')
+        .addColumn('arn', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('auto_scaling_group_arn', 'text', (c) => c.notNull())
+        .addColumn('cluster_arn', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('capacity_providers_scope').on('capacity_providers').columns(['account_id', 'region', 'name']).unique().execute();
+      // One Auto Scaling group backs one ACTIVE provider, whatever the race.
+      await db.schema
+        .createIndex('capacity_providers_asg')
+        .on('capacity_providers')
+        .columns(['account_id', 'region', 'auto_scaling_group_arn'])
+        .unique()
+        .where(sql.ref('status'), '=', 'ACTIVE')
+        .execute();
+      await db.schema.createIndex('capacity_providers_cluster').on('capacity_providers').columns(['cluster_arn']).execute();
+      // Managed scaling's CapacityProviderReservation, a statistic set a minute per provider (AWS/ECS/ManagedScaling).
+      await db.schema
+        .createTable('capacity_provider_reservations')
+        .addColumn('capacity_provider_arn', 'text', (c) => c.notNull())
+        .addColumn('cluster_name', 'text', (c) => c.notNull())
+        .addColumn('minute', 'bigint', (c) => c.notNull())
+        .addColumn('samples', 'integer', (c) => c.notNull())
+        .addColumn('sum', 'double precision', (c) => c.notNull())
+        .addColumn('minimum', 'double precision', (c) => c.notNull())
+        .addColumn('maximum', 'double precision', (c) => c.notNull())
+        .addPrimaryKeyConstraint('capacity_provider_reservations_pk', ['capacity_provider_arn', 'minute'])
+        .execute();
+      await db.schema.createIndex('capacity_provider_reservations_minute').on('capacity_provider_reservations').columns(['minute']).execute();
+      // Waiting tasks (PROVISIONING, on no instance yet), which managed scaling counts each pass.
+      await db.schema.createIndex('tasks_cluster_waiting').on('tasks').columns(['cluster_arn', 'last_status', 'container_instance_arn']).execute();
+    },
+  },
 };
