@@ -38,6 +38,7 @@ program
   .option('--pool-max-instances <n>', 'the most container instances berth starts for one EC2 capacity provider (managed scaling; 0: none)', '4')
   .option('--pool-instance-cpu <units>', 'CPU units each capacity provider instance registers', '2048')
   .option('--pool-instance-memory <mib>', 'MiB each capacity provider instance registers', '4096')
+  .option('--spot-interruption-rate <n>', 'interrupt running FARGATE_SPOT tasks at random, n per Spot task-hour (e.g. 0.5), as AWS reclaims Spot capacity (default: never)')
   .option('--scaling-interval <seconds>', 'how often managed scaling looks at the capacity providers', '5')
   .action((opts) => up(opts));
 

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { dockerEngineFactory } from '../agent/docker-engine.js';
 import { startBerth } from '../berth.js';
+import { SpotInterruptions } from '../control/spot-interruptions.js';
 import { checkPullBehavior } from './agent.js';
 import { ModelsNotFoundError } from '../gateway/model/load.js';
 import { createLogger } from '../log.js';
@@ -30,6 +31,7 @@ export interface UpOptions {
   poolInstanceMemory: string;
   /** How often managed scaling runs (seconds). */
   scalingInterval: string;
+  spotInterruptionRate?: string;
 }
 
 function seconds(value: string, flag: string): number {
@@ -109,6 +111,13 @@ export async function up(opts: UpOptions): Promise<void> {
       log,
     });
   }
+  let spot: SpotInterruptions | undefined;
+  if (opts.spotInterruptionRate !== undefined) {
+    const rate = Number(opts.spotInterruptionRate);
+    if (!Number.isFinite(rate) || rate <= 0) throw new Error(`--spot-interruption-rate must be a positive number of interruptions per Spot task-hour, not '${opts.spotInterruptionRate}'.`);
+    spot = new SpotInterruptions(berth.store, berth.control.tasks, { ratePerTaskHour: rate, log });
+    spot.start();
+  }
   process.stdout.write(
     `berth is up\n` +
       `  endpoint  ${berth.endpoint}\n` +
@@ -126,6 +135,7 @@ export async function up(opts: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping berth (running containers keep running)…\n`);
+    spot?.close();
     await fleet?.close();
     await local?.close();
     await fargate?.close();

@@ -211,3 +211,33 @@ test('agents started with `berth agent --fargate` join the pool: Fargate tasks s
   assert.equal(listed.length, 1);
   for (const arn of arns) ok(['ecs', 'stop-task', '--task', arn]);
 });
+
+test('--spot-interruption-rate interrupts running FARGATE_SPOT tasks by itself; FARGATE tasks are never interrupted', async (t) => {
+  if (!requireDocker(t)) return;
+  // A rate so high that every Spot task is due at the first draw (every 10 s).
+  const other = await startBerth({ localAgent: true, extraArgs: ['--spot-interruption-rate', '1000000'] });
+  const client = ecsClient(other);
+  try {
+    const run = (args: string[]) => {
+      const r = aws(other, args);
+      assert.equal(r.status, 0, r.stderr);
+      return r.json;
+    };
+    run(['ecs', 'create-cluster', '--cluster-name', 'rate', '--capacity-providers', 'FARGATE', 'FARGATE_SPOT']);
+    run(['ecs', 'register-task-definition', '--family', 'fg-rate', '--requires-compatibilities', 'FARGATE', '--network-mode', 'awsvpc', '--cpu', '256', '--memory', '512', '--container-definitions', JSON.stringify([{ name: 'app', image: TEST_IMAGE, command: ['sleep', '3600'] }])]);
+    const spot = run(['ecs', 'run-task', '--cluster', 'rate', '--capacity-provider-strategy', 'capacityProvider=FARGATE_SPOT,weight=1', '--network-configuration', network, '--task-definition', 'fg-rate']).tasks[0].taskArn;
+    const onDemand = run(['ecs', 'run-task', '--cluster', 'rate', '--capacity-provider-strategy', 'capacityProvider=FARGATE,weight=1', '--network-configuration', network, '--task-definition', 'fg-rate']).tasks[0].taskArn;
+    const stopped = await waitForTask(client, spot, 'STOPPED', { cluster: 'rate', timeoutMs: 90_000 });
+    assert.equal(stopped.stopCode, 'SpotInterruption');
+    const still = (await client.send(new DescribeTasksCommand({ cluster: 'rate', tasks: [onDemand] }))).tasks![0]!;
+    assert.equal(still.lastStatus, 'RUNNING');
+    assert.equal(still.desiredStatus, 'RUNNING');
+    run(['ecs', 'stop-task', '--cluster', 'rate', '--task', onDemand]);
+    await waitForTask(client, onDemand, 'STOPPED', { cluster: 'rate', timeoutMs: 60_000 });
+  } finally {
+    client.destroy();
+    await other.stop();
+    removeAgentLeftovers(join(other.dataDir, 'agent', 'tasks'));
+    removeAgentLeftovers(join(other.dataDir, 'fargate-agent', 'tasks'));
+  }
+});
