@@ -1011,14 +1011,17 @@ export class Tasks implements InstanceTaskStopper {
     const cluster = await this.clusters.resolve(scope, input.cluster);
     const tasks: Task[] = [];
     const failures: Failure[] = [];
-    for (const ref of refs) {
-      const arn = taskArnOf(scope, cluster.body.clusterName, ref);
-      const t = await readTask(this.store.db, arn);
-      if (!t || t.row.cluster_arn !== cluster.arn) {
+    const arns = refs.map((ref) => taskArnOf(scope, cluster.body.clusterName, ref));
+    // One read for the lot (pollers ask for up to 100 tasks several times a second).
+    const rows = arns.length ? await this.store.db.selectFrom('tasks').selectAll().where('arn', 'in', [...new Set(arns)]).execute() : [];
+    const byArn = new Map(rows.map((row) => [row.arn, row]));
+    for (const arn of arns) {
+      const row = byArn.get(arn);
+      if (!row || row.cluster_arn !== cluster.arn) {
         failures.push({ arn, reason: 'MISSING' });
         continue;
       }
-      tasks.push(toTask(t.body, t.row.version, input.include?.includes('TAGS') ? await listTags(this.store.db, arn) : undefined));
+      tasks.push(toTask(JSON.parse(row.body) as TaskBody, row.version, input.include?.includes('TAGS') ? await listTags(this.store.db, arn) : undefined));
     }
     return { tasks, failures };
   }
