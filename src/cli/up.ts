@@ -115,7 +115,7 @@ export async function up(opts: UpOptions): Promise<void> {
   if (opts.spotInterruptionRate !== undefined) {
     const rate = Number(opts.spotInterruptionRate);
     if (!Number.isFinite(rate) || rate <= 0) throw new Error(`--spot-interruption-rate must be a positive number of interruptions per Spot task-hour, not '${opts.spotInterruptionRate}'.`);
-    spot = new SpotInterruptions(berth.store, berth.control.tasks, { ratePerTaskHour: rate, log });
+    spot = new SpotInterruptions(berth.control.tasks, { ratePerTaskHour: rate, log });
     spot.start();
   }
   process.stdout.write(

@@ -1,6 +1,6 @@
 import type { CapacityProviderStrategyItem } from '@aws-sdk/client-ecs';
 import { AwsError } from '../gateway/errors.js';
-import { MANAGED_CAPACITY_PROVIDERS } from './capacity-providers.js';
+import { isManagedCapacityProvider } from './capacity-providers.js';
 import type { ClusterRecord } from './clusters.js';
 import { checkPlacesTasks, checkStrategy, StrategyError, type StrategyItem } from './placement/capacity-provider-strategy.js';
 
@@ -26,8 +26,6 @@ export const NOT_ASSOCIATED_MESSAGE =
 export const MIXED_MESSAGE =
   'The specified capacity provider strategy cannot contain a mix of capacity providers using Auto Scaling groups and Fargate providers. Specify one or the other and try again.';
 
-export const isFargateProvider = (name: string) => (MANAGED_CAPACITY_PROVIDERS as readonly string[]).includes(name);
-
 /** The capacity a RunTask or a service's tasks use; throws ECS's InvalidParameterException. */
 export function chooseCapacity(cluster: ClusterRecord, input: { launchType?: string; capacityProviderStrategy?: CapacityProviderStrategyItem[] }): CapacityChoice {
   const given = input.capacityProviderStrategy ?? [];
@@ -51,7 +49,7 @@ export function chooseCapacity(cluster: ClusterRecord, input: { launchType?: str
     throw e;
   }
   if (strategy.some((i) => !cluster.body.capacityProviders.includes(i.capacityProvider))) throw invalid(NOT_ASSOCIATED_MESSAGE);
-  const fargate = strategy.filter((i) => isFargateProvider(i.capacityProvider)).length;
+  const fargate = strategy.filter((i) => isManagedCapacityProvider(i.capacityProvider)).length;
   if (fargate && fargate < strategy.length) throw invalid(MIXED_MESSAGE);
   return { launchType: fargate ? 'FARGATE' : 'EC2', strategy };
 }

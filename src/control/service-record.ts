@@ -11,6 +11,7 @@ import { AwsError } from '../gateway/errors.js';
 import type { ServiceDeploymentRow, ServiceRow } from '../store/schema.js';
 import type { Tx } from '../store/store.js';
 import { VersionConflict } from './optimistic.js';
+import type { StrategyItem } from './placement/capacity-provider-strategy.js';
 
 // A service, its deployments and revisions as stored, and the few reads and
 // versioned writes the Services API and the reconciler share. The columns
@@ -38,7 +39,7 @@ export interface ServiceBody {
   desiredCount: number;
   /** EC2 or FARGATE; with a capacity provider strategy, what its providers are (AWS then shows no launchType). */
   launchType: 'EC2' | 'FARGATE';
-  capacityProviderStrategy?: { capacityProvider: string; base: number; weight: number }[];
+  capacityProviderStrategy?: StrategyItem[];
   /** Fargate: the platform version asked for (LATEST unless given). */
   platformVersion?: string;
   schedulingStrategy: SchedulingStrategy;
@@ -131,7 +132,7 @@ export interface RevisionBody {
   clusterArn: string;
   taskDefinition: string;
   launchType: 'EC2' | 'FARGATE';
-  capacityProviderStrategy?: { capacityProvider: string; base: number; weight: number }[];
+  capacityProviderStrategy?: StrategyItem[];
   platformVersion?: string;
   loadBalancers: LoadBalancer[];
   serviceRegistries: ServiceRegistry[];

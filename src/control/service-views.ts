@@ -78,8 +78,8 @@ export function toDeployment(s: ServiceRecord, d: DeploymentRecord, c: Deploymen
 }
 
 /** How a service's tasks are launched, as AWS shows it: a launch type or a capacity provider strategy; Fargate's platform. */
-function capacityView(b: { launchType: 'EC2' | 'FARGATE'; capacityProviderStrategy?: { capacityProvider: string; base: number; weight: number }[]; platformVersion?: string }) {
-  const out: { launchType?: 'EC2' | 'FARGATE'; capacityProviderStrategy?: { capacityProvider: string; base: number; weight: number }[]; platformVersion?: string; platformFamily?: string } = {};
+function capacityView(b: Pick<RevisionBody, 'launchType' | 'capacityProviderStrategy' | 'platformVersion'>): Pick<Service, 'launchType' | 'capacityProviderStrategy' | 'platformVersion' | 'platformFamily'> {
+  const out: Pick<Service, 'launchType' | 'capacityProviderStrategy' | 'platformVersion' | 'platformFamily'> = {};
   if (b.capacityProviderStrategy?.length) out.capacityProviderStrategy = b.capacityProviderStrategy;
   else out.launchType = b.launchType;
   if (b.launchType === 'FARGATE') {

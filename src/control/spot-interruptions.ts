@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.js';
 import type { Tasks } from './tasks.js';
 
 // An optional steady rate of FARGATE_SPOT interruptions (`berth up
@@ -28,7 +27,6 @@ export class SpotInterruptions {
   #running = false;
 
   constructor(
-    readonly store: Store,
     readonly tasks: Tasks,
     readonly opts: SpotInterruptionOptions,
   ) {}
@@ -49,26 +47,12 @@ export class SpotInterruptions {
     this.#running = true;
     let interrupted = 0;
     try {
-      const rows = await this.store.db
-        .selectFrom('tasks')
-        .select(['account_id', 'region', 'cluster_arn', 'body'])
-        .where('launch_type', '=', 'FARGATE')
-        .where('desired_status', '=', 'RUNNING')
-        .where('last_status', '=', 'RUNNING')
-        .execute();
-      const byCluster = new Map<string, { accountId: string; region: string; n: number }>();
-      for (const r of rows) {
-        if (!r.body.includes('"capacityProviderName":"FARGATE_SPOT"')) continue;
-        const c = byCluster.get(r.cluster_arn) ?? { accountId: r.account_id, region: r.region, n: 0 };
-        c.n++;
-        byCluster.set(r.cluster_arn, c);
-      }
-      for (const [cluster, c] of byCluster) {
-        const count = interruptionsDue(c.n, this.opts.ratePerTaskHour, intervalMs, this.opts.random ?? Math.random);
+      for (const c of await this.tasks.runningSpotTasks()) {
+        const count = interruptionsDue(c.count, this.opts.ratePerTaskHour, intervalMs, this.opts.random ?? Math.random);
         if (!count) continue;
-        const tasks = await this.tasks.interruptSpot({ accountId: c.accountId, region: c.region }, { cluster, count }, now);
+        const tasks = await this.tasks.interruptSpot(c.scope, { cluster: c.clusterArn, count }, now);
         interrupted += tasks.length;
-        this.opts.log.info({ cluster, count: tasks.length, tasks: tasks.map((t) => t.taskArn) }, 'interrupted FARGATE_SPOT tasks (the interruption rate)');
+        this.opts.log.info({ cluster: c.clusterArn, count: tasks.length, tasks: tasks.map((t) => t.taskArn) }, 'interrupted FARGATE_SPOT tasks (the interruption rate)');
       }
     } catch (e) {
       this.opts.log.warn({ err: e }, 'the Spot interruption draw failed');

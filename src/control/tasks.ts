@@ -35,14 +35,13 @@ import {
   RUN_TASK_DEFAULT_STRATEGY,
   SERVICE_DEFAULT_STRATEGY,
   type Constraint,
-  type Plan,
   type PlacementRequest,
   type Strategy,
 } from './placement/index.js';
 import { addManagedTags, addTags, checkTags, listTags } from './tags.js';
 import { checkFargateLaunch, type FargateLaunch } from './fargate-rules.js';
 import { choosePoolInstances, NO_FARGATE_CAPACITY } from './fargate-pool.js';
-import { chooseCapacity, isFargateProvider, type CapacityChoice, type LaunchKind } from './launch-capacity.js';
+import { chooseCapacity, type CapacityChoice, type LaunchKind } from './launch-capacity.js';
 import { assignProviders, type StrategyItem } from './placement/capacity-provider-strategy.js';
 import { parseTaskCpu, parseTaskMemory } from './task-definition-rules.js';
 import { readTaskDefinition, type TaskDefinitions } from './task-definitions.js';
@@ -297,6 +296,17 @@ async function clusterInstances(tx: Tx, clusterArn: string) {
   return rows.map(toInstanceRecord);
 }
 
+/** What placement is asked for one task: its reservation, ENI, group, the task definition's required attributes and the constraints. */
+function placementRequestOf(td: TaskDefinition, reservation: Reservation, eni: boolean, group: string, constraints: Constraint[]): PlacementRequest {
+  return {
+    // berth does not account for GPUs yet (instance-resources keeps them as registered): no GPU demand.
+    demand: { cpu: reservation.cpu, memory: reservation.memory, ports: reservation.ports, portsUdp: reservation.portsUdp, eni, gpus: 0 },
+    group,
+    requiresAttributes: (td.requiresAttributes ?? []).map((a) => ({ name: a.name!, value: a.value })),
+    constraints,
+  };
+}
+
 /** One task of a launch: where it runs (none: it waits for its capacity provider) and the provider that placed it. */
 interface Placed {
   instance?: InstanceRecord;
@@ -334,6 +344,15 @@ async function insertTask(tx: Tx, scope: Scope, body: TaskBody, now: number): Pr
     .execute();
 }
 
+/** FARGATE_SPOT tasks desired RUNNING that have not stopped (with `running`, only those RUNNING), of one cluster or of all, in ARN order. */
+async function spotTasks(tx: Tx, opts: { clusterArn?: string; running?: boolean }): Promise<TaskRecord[]> {
+  let q = tx.selectFrom('tasks').selectAll().where('launch_type', '=', 'FARGATE').where('desired_status', '=', 'RUNNING');
+  if (opts.clusterArn !== undefined) q = q.where('cluster_arn', '=', opts.clusterArn);
+  q = opts.running ? q.where('last_status', '=', 'RUNNING') : q.where('last_status', '<>', 'STOPPED');
+  const rows = await q.orderBy('arn').execute();
+  return rows.map((row) => ({ row, body: JSON.parse(row.body) as TaskBody })).filter((t) => t.body.capacityProviderName === 'FARGATE_SPOT');
+}
+
 /** A service's live tasks (desired RUNNING) per capacity provider: what its strategy's split counts from. */
 async function serviceProviderCounts(tx: Tx, clusterArn: string, serviceName: string): Promise<Map<string, number>> {
   const rows = await tx
@@ -356,12 +375,12 @@ async function readTask(tx: Tx, arn: string): Promise<TaskRecord | undefined> {
   return row && { row, body: JSON.parse(row.body) as TaskBody };
 }
 
-/** Writes a task back if nobody changed it since it was read; returns its new version. */
+/** Writes a task back (its instance too: a waiting task gets one when placed) if nobody changed it since it was read; returns its new version. */
 async function saveTask(tx: Tx, read: TaskRecord, body: TaskBody): Promise<number> {
   const version = read.row.version + 1;
   const result = await tx
     .updateTable('tasks')
-    .set({ desired_status: body.desiredStatus, last_status: body.lastStatus, body: JSON.stringify(body), version })
+    .set({ container_instance_arn: body.containerInstanceArn ?? null, desired_status: body.desiredStatus, last_status: body.lastStatus, body: JSON.stringify(body), version })
     .where('arn', '=', read.row.arn)
     .where('version', '=', read.row.version)
     .executeTakeFirst();
@@ -436,7 +455,7 @@ export class Tasks implements InstanceTaskStopper {
         if (td && body.containerInstanceArn) assignment = toAssignment(body, version, td);
       }),
     );
-    if (assignment) this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
+    if (assignment) this.#notify([assignment]);
   }
 
   /** Draining tasks whose time is up (their targets went with a deleted target group, or berth was down): released. */
@@ -464,7 +483,10 @@ export class Tasks implements InstanceTaskStopper {
     this.#notifier = notifier;
   }
 
-  #notify(byInstance: Map<string, TaskAssignment[]>): void {
+  /** Tells each assignment's agent, one message per instance. */
+  #notify(assignments: TaskAssignment[]): void {
+    const byInstance = new Map<string, TaskAssignment[]>();
+    for (const a of assignments) byInstance.set(a.containerInstanceArn, [...(byInstance.get(a.containerInstanceArn) ?? []), a]);
     for (const [instance, tasks] of byInstance) {
       try {
         this.#notifier.tasksChanged(instance, tasks);
@@ -476,14 +498,13 @@ export class Tasks implements InstanceTaskStopper {
 
   // ── launching ────────────────────────────────────────────────────────────
 
-  async #prepare(scope: Scope, input: LaunchInput, opts: { startedByMax: number; inactiveTaskDefinition?: boolean; capacity: CapacityChoice; caller?: 'RunTask' | 'CreateService' }): Promise<Launch> {
+  async #prepare(scope: Scope, cluster: ClusterRecord, input: LaunchInput, opts: { startedByMax: number; inactiveTaskDefinition?: boolean; capacity: CapacityChoice; caller?: 'RunTask' | 'CreateService' }): Promise<Launch> {
     if (input.startedBy !== undefined && (input.startedBy.length > opts.startedByMax || !STARTED_BY.test(input.startedBy))) {
       throw invalid(`startedBy can have up to ${opts.startedByMax} letters (uppercase and lowercase), numbers, hyphens (-), forward slashes (/), and underscores (_).`);
     }
     if (input.group !== undefined && (input.group.length < 1 || input.group.length > 255)) throw invalid('group must have between 1 and 255 characters.');
     if (input.volumeConfigurations?.length) throw invalid('berth does not attach Amazon EBS volumes (volumeConfigurations) to tasks.');
     checkTags(input.tags);
-    const cluster = await this.clusters.resolve(scope, input.cluster);
     const td = await this.taskDefinitions.get(scope, input.taskDefinition ?? '');
     // A service keeps running (and replacing) tasks of a revision deregistered after it was deployed.
     if (td.status !== 'ACTIVE' && !opts.inactiveTaskDefinition) throw invalid('TaskDefinition is inactive');
@@ -616,13 +637,7 @@ export class Tasks implements InstanceTaskStopper {
 
   /** What placement is asked for each task of the launch. */
   #placementRequest(l: Launch): PlacementRequest {
-    return {
-      // berth does not account for GPUs yet (instance-resources keeps them as registered): no GPU demand.
-      demand: { cpu: l.reservation.cpu, memory: l.reservation.memory, ports: l.reservation.ports, portsUdp: l.reservation.portsUdp, eni: l.subnetId !== undefined, gpus: 0 },
-      group: l.group,
-      requiresAttributes: (l.td.requiresAttributes ?? []).map((a) => ({ name: a.name!, value: a.value })),
-      constraints: l.constraints,
-    };
+    return placementRequestOf(l.td, l.reservation, l.subnetId !== undefined, l.group, l.constraints);
   }
 
   /**
@@ -703,15 +718,9 @@ export class Tasks implements InstanceTaskStopper {
     return bodies;
   }
 
+  /** Tells the agents of the placed tasks (a task waiting for capacity has none yet). */
   #notifyLaunched(l: Launch, bodies: TaskBody[]): void {
-    const byInstance = new Map<string, TaskAssignment[]>();
-    for (const b of bodies) {
-      if (!b.containerInstanceArn) continue;
-      const list = byInstance.get(b.containerInstanceArn) ?? [];
-      list.push(toAssignment(b, 1, l.td));
-      byInstance.set(b.containerInstanceArn, list);
-    }
-    this.#notify(byInstance);
+    this.#notify(bodies.filter((b) => b.containerInstanceArn).map((b) => toAssignment(b, 1, l.td)));
   }
 
   async run(scope: Scope, input: RunTaskCommandInput, now: number): Promise<{ tasks: Task[]; failures: Failure[] }> {
@@ -719,7 +728,7 @@ export class Tasks implements InstanceTaskStopper {
     if (!Number.isInteger(count) || count < 1 || count > MAX_RUN_COUNT) throw invalid(`count must be between 1 and ${MAX_RUN_COUNT}.`);
     const cluster = await this.clusters.resolve(scope, input.cluster);
     const capacity = chooseCapacity(cluster, input);
-    const l = await this.#prepare(scope, input, { startedByMax: 128, capacity, caller: 'RunTask' });
+    const l = await this.#prepare(scope, cluster, input, { startedByMax: 128, capacity, caller: 'RunTask' });
     // RunTask splits its own count by the strategy's base and weights.
     const providers = capacity.strategy ? assignProviders(capacity.strategy, new Map(), count) : undefined;
     return this.#launch(scope, l, now, async (tx) => {
@@ -735,7 +744,7 @@ export class Tasks implements InstanceTaskStopper {
     const refs = input.containerInstances ?? [];
     if (!refs.length) throw invalid('containerInstances can not be empty.');
     if (refs.length > 10) throw invalid('containerInstances can have at most 10 items.');
-    const l = await this.#prepare(scope, input, { startedByMax: 128, capacity: { launchType: 'EC2' } });
+    const l = await this.#prepare(scope, await this.clusters.resolve(scope, input.cluster), input, { startedByMax: 128, capacity: { launchType: 'EC2' } });
     return this.#launch(scope, l, now, async (tx) => {
       const arns = refs.map((ref) => instanceArnOf(scope, l.cluster.body.clusterName, ref));
       // The named instances of this cluster, deregistered ones too (placement answers INACTIVE for them, MISSING for the rest).
@@ -757,8 +766,8 @@ export class Tasks implements InstanceTaskStopper {
     const capacity = chooseCapacity(cluster, { launchType: input.launchType, capacityProviderStrategy: input.capacityProviderStrategy });
     const l = await this.#prepare(
       scope,
+      cluster,
       {
-        cluster: input.cluster,
         taskDefinition: input.taskDefinition,
         group: `service:${input.serviceName}`,
         startedBy: input.deploymentId,
@@ -822,7 +831,7 @@ export class Tasks implements InstanceTaskStopper {
     const td = await readTaskDefinition(tx, body.taskDefinitionArn);
     const assignment = td && body.containerInstanceArn && body.deactivateUntil === undefined ? toAssignment(body, version, td) : undefined;
     return () => {
-      if (assignment) this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
+      if (assignment) this.#notify([assignment]);
     };
   }
 
@@ -861,7 +870,7 @@ export class Tasks implements InstanceTaskStopper {
         return toTask(body, version);
       }),
     );
-    if (assignment) this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
+    if (assignment) this.#notify([assignment]);
     return out;
   }
 
@@ -879,16 +888,7 @@ export class Tasks implements InstanceTaskStopper {
       this.store.transaction(async (tx) => {
         assignments.length = 0;
         services.clear();
-        const rows = await tx
-          .selectFrom('tasks')
-          .selectAll()
-          .where('cluster_arn', '=', cluster.arn)
-          .where('launch_type', '=', 'FARGATE')
-          .where('desired_status', '=', 'RUNNING')
-          .where('last_status', '<>', 'STOPPED')
-          .orderBy('arn')
-          .execute();
-        const spot = rows.map((row) => ({ row, body: JSON.parse(row.body) as TaskBody })).filter((t) => t.body.capacityProviderName === 'FARGATE_SPOT');
+        const spot = await spotTasks(tx, { clusterArn: cluster.arn });
         const n = Math.min(spot.length, input.count ?? Math.ceil(((input.percent ?? 0) * spot.length) / 100));
         const chosen = shuffled(spot).slice(0, n);
         const tasks: Task[] = [];
@@ -908,11 +908,20 @@ export class Tasks implements InstanceTaskStopper {
         return tasks;
       }),
     );
-    const byInstance = new Map<string, TaskAssignment[]>();
-    for (const a of assignments) byInstance.set(a.containerInstanceArn, [...(byInstance.get(a.containerInstanceArn) ?? []), a]);
-    this.#notify(byInstance);
+    this.#notify(assignments);
     for (const serviceName of services) this.#serviceTaskListener({ clusterArn: cluster.arn, serviceName });
     return out;
+  }
+
+  /** The clusters with RUNNING FARGATE_SPOT tasks, and how many each has (what an interruption rate draws from). */
+  async runningSpotTasks(): Promise<{ scope: Scope; clusterArn: string; count: number }[]> {
+    const byCluster = new Map<string, { scope: Scope; clusterArn: string; count: number }>();
+    for (const t of await spotTasks(this.store.db, { running: true })) {
+      const c = byCluster.get(t.row.cluster_arn) ?? { scope: { accountId: t.row.account_id, region: t.row.region }, clusterArn: t.row.cluster_arn, count: 0 };
+      c.count++;
+      byCluster.set(t.row.cluster_arn, c);
+    }
+    return [...byCluster.values()];
   }
 
   /**
@@ -943,10 +952,7 @@ export class Tasks implements InstanceTaskStopper {
           const plan = placeTasks(
             await instanceSnapshots(tx, own),
             {
-              demand: { cpu: t.body.reservation.cpu, memory: t.body.reservation.memory, ports: t.body.reservation.ports, portsUdp: t.body.reservation.portsUdp, eni: !!t.body.eni, gpus: 0 },
-              group: t.body.group,
-              requiresAttributes: (td.requiresAttributes ?? []).map((a) => ({ name: a.name!, value: a.value })),
-              constraints: parseConstraints(td.placementConstraints, undefined),
+              ...placementRequestOf(td, t.body.reservation, !!t.body.eni, t.body.group, parseConstraints(td.placementConstraints, undefined)),
               count: 1,
               strategy: t.body.serviceName ? SERVICE_DEFAULT_STRATEGY : RUN_TASK_DEFAULT_STRATEGY,
             },
@@ -964,20 +970,12 @@ export class Tasks implements InstanceTaskStopper {
             attributes: arch ? [{ name: 'ecs.cpu-architecture', value: arch }] : [],
             lastStatus: t.body.eni ? 'PROVISIONING' : 'PENDING',
           };
-          const version = t.row.version + 1;
-          const result = await tx
-            .updateTable('tasks')
-            .set({ container_instance_arn: instance.arn, last_status: body.lastStatus, body: JSON.stringify(body), version })
-            .where('arn', '=', arn)
-            .where('version', '=', t.row.version)
-            .executeTakeFirst();
-          if (Number(result.numUpdatedRows) !== 1) throw new VersionConflict(`task ${arn}`);
-          return toAssignment(body, version, td);
+          return toAssignment(body, await saveTask(tx, t, body), td);
         }),
       );
       if (assignment) {
         placed++;
-        this.#notify(new Map([[assignment.containerInstanceArn, [assignment]]]));
+        this.#notify([assignment]);
       }
     }
     return placed;
@@ -1000,7 +998,7 @@ export class Tasks implements InstanceTaskStopper {
       const td = await readTaskDefinition(tx, body.taskDefinitionArn);
       if (td && body.deactivateUntil === undefined) assignments.push(toAssignment(body, version, td));
     }
-    return () => this.#notify(new Map([[instanceArn, assignments]]));
+    return () => this.#notify(assignments);
   }
 
   // ── reading ──────────────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
 import type { Scope } from './arns.js';
+import { isManagedCapacityProvider } from './capacity-providers.js';
 import { costOf, FREE_EPHEMERAL_STORAGE_GIB, type Architecture, type PriceRates } from './fargate-prices.js';
 import type { TaskBody } from './task-state.js';
 import type { Tx } from '../store/store.js';
@@ -46,7 +47,7 @@ export const MINIMUM_BILLED_SECONDS = 60;
 
 /** A Fargate task: launched with launchType FARGATE or placed by the FARGATE/FARGATE_SPOT capacity provider. */
 export function isFargate(t: Pick<TaskBody, 'launchType' | 'capacityProviderName'>): boolean {
-  return t.launchType === 'FARGATE' || t.capacityProviderName === 'FARGATE' || t.capacityProviderName === 'FARGATE_SPOT';
+  return t.launchType === 'FARGATE' || isManagedCapacityProvider(t.capacityProviderName ?? '');
 }
 
 export function architectureOf(t: Pick<TaskBody, 'attributes'>): Architecture {
